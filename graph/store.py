@@ -1,0 +1,230 @@
+"""Where graphs live: RDF files, or a persistent embedded Oxigraph store.
+
+Nothing outside this module knows which. :func:`open_target` gives a
+:class:`Graph` that can take documents (one transaction each) and answer
+SPARQL; :func:`open_source` opens any file or store ``build`` writes.
+
+A target that names a file (``out.ttl``) is built in memory and written when
+the build finishes, through a temporary file, so a failed build never leaves
+half a file. A target that is a directory is an Oxigraph store: each document
+is one transaction, so a killed build leaves whole documents only.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+import pyoxigraph as ox
+
+from .errors import FormatError, StoreError
+from .resources import PREFIXES, ng
+
+RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+# Formats newsgraph reads but does not write.
+READ_ONLY_FORMATS: dict[str, ox.RdfFormat] = {"rdf": ox.RdfFormat.RDF_XML, "owl": ox.RdfFormat.RDF_XML, "n3": ox.RdfFormat.N3}
+_STORE_MARKERS = ("CURRENT", "IDENTITY")
+
+
+def rdf_format(path: str | os.PathLike, readable: bool = False) -> ox.RdfFormat:
+    """The RDF format a file name's suffix picks; raises :class:`FormatError` for others."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    table = {**RDF_FORMATS, **(READ_ONLY_FORMATS if readable else {})}
+    if suffix in table:
+        return table[suffix]
+    choices = ", ".join(table)
+    raise FormatError(f"unknown format '{suffix or Path(path).name}' for '{path}'; choose one of {choices}, or a directory for an embedded store")
+
+
+def is_store_dir(path: Path) -> bool:
+    return path.is_dir() and any((path / m).exists() for m in _STORE_MARKERS)
+
+
+def _open_store(path: Path, create: bool) -> ox.Store:
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"'{path}' is not a directory, so it cannot be an embedded store")
+    if path.is_dir() and not is_store_dir(path) and any(path.iterdir()):
+        raise StoreError(f"'{path}' is a directory that is neither empty nor an Oxigraph store; choose an empty or new directory")
+    if not path.exists() and not create:
+        raise StoreError(f"no graph at '{path}'")
+    try:
+        return ox.Store(str(path))
+    except OSError as e:
+        text = str(e)
+        if "lock" in text.lower():
+            raise StoreError(f"store '{path}' is in use by another process") from None
+        raise StoreError(f"cannot open store '{path}': {text.splitlines()[0] if text else type(e).__name__}") from None
+
+
+class Graph:
+    """A graph newsgraph reads from or builds into."""
+
+    def __init__(self, store: ox.Store, location: str, file_format: ox.RdfFormat | None = None):
+        self.store = store
+        self.location = location
+        self.file_format = file_format  # set when the graph is written to a file on close
+        self.changed = False
+
+    # -------------------------------------------------------------- writing
+
+    def has_document(self, doc: str, digest: str) -> bool:
+        """Whether the store already holds this document with this content hash."""
+        quads = self.store.quads_for_pattern(
+            ox.NamedNode(doc), ox.NamedNode(ng("contentHash")), ox.Literal(digest), ox.NamedNode(doc)
+        )
+        return next(iter(quads), None) is not None
+
+    def put_document(self, doc: str, quads: list[ox.Quad]) -> None:
+        """Store one document's quads in one transaction, replacing an older version of it."""
+        g = ox.NamedNode(doc)
+        try:
+            if self.store.contains_named_graph(g):
+                body = " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
+                self.store.update(f"DROP SILENT GRAPH {g} ; INSERT DATA {{ GRAPH {g} {{ {body} }} }}")
+            else:
+                self.store.extend(quads)
+        except OSError as e:
+            raise StoreError(f"cannot write to '{self.location}': {e}") from None
+        self.changed = True
+
+    def remove_document(self, doc: str) -> bool:
+        """Remove everything one document contributed; returns whether it was there."""
+        g = ox.NamedNode(doc)
+        if not self.store.contains_named_graph(g):
+            return False
+        self.store.update(f"DROP GRAPH {g}")
+        self.changed = True
+        return True
+
+    # -------------------------------------------------------------- reading
+
+    def query(self, sparql: str, **kwargs):
+        """Run SPARQL on Oxigraph's engine over the union of all graphs."""
+        return self.store.query(sparql, use_default_graph_as_union=True, **kwargs)
+
+    def triples(self) -> Iterable[ox.Triple]:
+        """Every distinct triple, documents' graphs merged."""
+        seen = set()
+        for q in self.store.quads_for_pattern(None, None, None, None):
+            t = ox.Triple(q.subject, q.predicate, q.object)
+            if t not in seen:
+                seen.add(t)
+                yield t
+
+    def dump(self, path: str | os.PathLike, fmt: ox.RdfFormat) -> None:
+        """Write the graph as RDF: datasets keep one graph per document, triple formats merge them."""
+        atomic_write(Path(path), lambda f: self._serialize(f, fmt))
+
+    def serialize(self, fmt: ox.RdfFormat) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        self._serialize(buf, fmt)
+        return buf.getvalue()
+
+    def _serialize(self, out, fmt: ox.RdfFormat) -> None:
+        prefixes = {k: v for k, v in PREFIXES.items()} if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+        if fmt.supports_datasets:
+            quads = sorted(self.store.quads_for_pattern(None, None, None, None), key=_quad_key)
+            ox.serialize(quads, out, fmt, prefixes=prefixes) if prefixes else ox.serialize(quads, out, fmt)
+        else:
+            triples = sorted(self.triples(), key=_triple_key)
+            ox.serialize(triples, out, fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, out, fmt)
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    # ------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Finish: write the file for file targets, flush stores."""
+        if self.file_format is not None:
+            self.dump(self.location, self.file_format)
+        else:
+            try:
+                self.store.flush()
+            except OSError:
+                pass
+
+    def __enter__(self) -> "Graph":
+        return self
+
+    def __exit__(self, exc_type, *_):
+        if exc_type is None:
+            self.close()
+
+
+def _quad_key(q: ox.Quad):
+    return (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object))
+
+
+def _triple_key(t: ox.Triple):
+    return (str(t.subject), str(t.predicate), str(t.object))
+
+
+def atomic_write(path: Path, write) -> None:
+    path = path.absolute()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as e:
+        raise StoreError(f"cannot write '{path}': {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except OSError as e:
+        os.unlink(tmp)
+        raise StoreError(f"cannot write '{path}': {e.strerror or e}") from None
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def open_target(location: str) -> Graph:
+    """A graph to build into: an RDF file (by suffix) or a store directory."""
+    path = Path(location)
+    if path.is_dir() or not path.suffix:
+        return Graph(_open_store(path, create=True), location)
+    fmt = rdf_format(path)
+    return Graph(ox.Store(), location, file_format=fmt)
+
+
+def open_source(location: str) -> Graph:
+    """An existing graph to read: a store directory or an RDF file."""
+    path = Path(location)
+    if not path.exists():
+        raise StoreError(f"no graph at '{location}'")
+    if path.is_dir():
+        if not is_store_dir(path):
+            raise StoreError(f"'{location}' is a directory but not an Oxigraph store")
+        return Graph(_open_store(path, create=False), location)
+    fmt = rdf_format(path, readable=True)
+    if fmt == ox.RdfFormat.RDF_XML:
+        _refuse_doctype(path)
+    store = ox.Store()
+    try:
+        if fmt.supports_datasets:
+            store.load(path=str(path), format=fmt)
+        else:
+            store.load(path=str(path), format=fmt, to_graph=ox.DefaultGraph())
+    except SyntaxError as e:
+        raise StoreError(f"'{location}' is not valid {fmt.name}: {str(e).splitlines()[0]}") from None
+    except (OSError, ValueError) as e:
+        raise StoreError(f"cannot read '{location}': {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    return Graph(store, location)
+
+
+def _refuse_doctype(path: Path) -> None:
+    """RDF/XML with a DOCTYPE can expand entities into gigabytes: refuse it."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
+        raise StoreError(f"'{path}' declares a DOCTYPE or entities; newsgraph does not read those in RDF/XML")
