@@ -150,5 +150,39 @@ def export(graph_path, output, focus, depth, relations, query_file, title, timeo
     click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + f" → {output}", err=True)
 
 
+@main.command()
+@click.argument("gold", type=click.Path(dir_okay=False))
+@click.option("--model", default=None, metavar="NAME", help="spaCy model to use.")
+@click.option("-v", "--verbose", is_flag=True, help="List every miss and false positive with its sentence.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, writable=True), help="Also write the scores as JSON here.")
+def evaluate(gold, model, verbose, json_out):
+    """Score newsgraph's extraction against a GOLD JSON Lines file.
+
+    The gold format is one document per line: id, text, entities (type,
+    names) and relations (relation, subject, object, optional, also_subject,
+    also_object), as in the evaluation guidelines.
+
+    \b
+    Example:
+      newsgraph evaluate gold.jsonl -v
+    """
+    from newsgraph.evaluate import evaluate as run_evaluate, read_gold
+
+    ev = run_evaluate(read_gold(gold), model=model)
+    click.echo(ev.report(verbose=verbose))
+    if json_out:
+        import dataclasses
+        import json
+
+        rp, rr, rf = ev.relations
+        ep, er, ef = ev.entities
+        summary = {"relations": {"precision": rp, "recall": rr, "f1": rf},
+                   "entities": {"precision": ep, "recall": er, "f1": ef, "type_accuracy": ev.type_accuracy},
+                   "per_relation": {k: dict(zip(("precision", "recall", "f1", "gold"), v)) for k, v in ev.per_relation().items()},
+                   "documents": [dataclasses.asdict(d) for d in ev.documents]}
+        with open(json_out, "w", encoding="utf-8") as f:
+            json.dump(summary, f, indent=1, ensure_ascii=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

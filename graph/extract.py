@@ -33,7 +33,8 @@ from .records import Evidence, Mention, Relation
 from .resources import lexicon, relation_specs
 
 _ACRONYM = re.compile(r"^[A-Z][A-Z.&]{1,9}$")
-_CLAUSE_UP = {"xcomp", "pcomp", "advcl", "conj", "prep", "acomp", "attr", "oprd", "dobj"}
+_CLAUSE_UP = {"xcomp", "pcomp", "advcl", "conj", "prep", "acomp", "attr", "oprd", "dobj", "pobj"}
+_HEADLINE_SUBJECT = {"amod", "compound", "npadvmod", "nmod"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Rule:
     object_classes: tuple[str, ...]
     reciprocal: bool
     hyphen_before_trigger: bool
+    object_owner_classes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -95,6 +97,7 @@ def load_rules(vocab) -> tuple[DependencyMatcher, dict[str, Rule]]:
                 object_classes=tuple(p.get("object_classes", [])),
                 reciprocal=bool(p.get("reciprocal", False)),
                 hyphen_before_trigger=bool(p.get("hyphen_before_trigger", False)),
+                object_owner_classes=tuple(p.get("object_owner_classes", spec.get("object_owner_classes", []))),
             )
     return matcher, rules
 
@@ -113,6 +116,7 @@ class Extractor:
         self.matcher, self.rules = load_rules(nlp.vocab)
         self.group_nouns = set(self.lex["group_nouns"])
         self.place_nouns = set(self.lex["place_nouns"])
+        self.titles = set(self.lex["titles"])
 
     def __call__(self, doc: Doc, text: str | None = None) -> Analysis:
         """Analyse a parsed Doc; ``text`` is the original text when the Doc was parsed from a prepared copy."""
@@ -220,41 +224,88 @@ class _DocExtraction:
 
     # ------------------------------------------------------------ arguments
 
-    def mentions_of(self, tok: Token, depth: int = 0) -> list[Mention]:
-        """The entity mentions an argument token stands for (with its conjuncts)."""
+    def mentions_of(self, tok: Token, depth: int = 0, owner_classes: tuple[str, ...] = ()) -> list[Mention]:
+        """The entity mentions an argument token stands for (with its conjuncts).
+
+        ``owner_classes`` limits what a group of people stands for: the
+        captives in "arrested a West Bank leader" are not the West Bank.
+        """
         if depth > 4:
             return []
-        found = self._mentions_of_one(tok, depth)
+        found = self._mentions_of_one(tok, depth, owner_classes)
         for c in tok.children:
             if c.dep_ == "conj":
-                found += [m for m in self.mentions_of(c, depth + 1) if m not in found]
+                found += [m for m in self.mentions_of(c, depth + 1, owner_classes) if m not in found]
         return found
 
-    def _mentions_of_one(self, tok: Token, depth: int) -> list[Mention]:
+    def _mentions_of_one(self, tok: Token, depth: int, owner_classes: tuple[str, ...] = ()) -> list[Mention]:
         m = self.by_token.get(tok.i)
         if m is not None:
             return [m]
         low = tok.lower_
-        if low in self.lex["relative_pronouns"] and tok.head.dep_ in ("relcl", "acl"):
-            return self._mentions_of_one(tok.head.head, depth + 1)
-        if low in self.lex["person_pronouns"] or low in self.lex["group_pronouns"]:
+        lex = self.lex
+        if low in lex["relative_pronouns"] and tok.head.dep_ in ("relcl", "acl"):
+            return self._mentions_of_one(tok.head.head, depth + 1, owner_classes)
+        if low in lex["person_pronouns"] or low in lex["group_pronouns"]:
             return self.resolve_pronoun(tok)
-        if tok.lemma_.lower() in self.ex.group_nouns or tok.lower_ in self.ex.group_nouns or tok.lemma_.lower() in self.ex.place_nouns:
-            owners = []
+        if tok.tag_ == "VBG" and tok.dep_ in ("pcomp", "amod"):
+            # "met with visiting Prime Minister X": the participle is parsed as the head.
             for c in tok.children:
-                if c.dep_ in ("compound", "poss", "nmod", "amod", "npadvmod") and c.i < tok.i:
-                    owners += self._mentions_of_one(c, depth + 1)
-                elif c.dep_ == "prep" and c.lower_ == "of":
-                    for p in c.children:
-                        if p.dep_ == "pobj":
-                            owners += self.mentions_of(p, depth + 1)
-                elif c.dep_ == "appos":
-                    owners += self._mentions_of_one(c, depth + 1)
-            return list(dict.fromkeys(owners))
+                if c.dep_ == "dobj":
+                    return self._mentions_of_one(c, depth + 1, owner_classes)
+        lemma = tok.lemma_.lower()
+        if lemma in self.ex.group_nouns or low in self.ex.group_nouns:
+            owners = self._owners(tok, depth)
+            if owner_classes:
+                owners = [o for o in owners if o.cls in owner_classes]
+            if owners or lemma not in self.ex.titles:
+                return owners
+        elif lemma in self.ex.place_nouns:
+            return self._owners(tok, depth)
         for c in tok.children:
             if c.dep_ == "appos":
                 m = self.by_token.get(c.i)
                 if m is not None:
+                    return [m]
+        if lemma in self.ex.titles:
+            return self.resolve_role(tok)
+        return []
+
+    def _owners(self, tok: Token, depth: int) -> list[Mention]:
+        """Who a group noun stands for: "Haftar's forces", "LNA fighters", "the village of X"."""
+        kids = list(tok.children)
+        for deps in (("poss",), ("compound", "nmod", "amod", "npadvmod")):
+            found = []
+            for c in kids:
+                if c.dep_ in deps and c.i < tok.i:
+                    found += self._mentions_of_one(c, depth + 1)
+            if found:
+                return list(dict.fromkeys(found))
+        found = []
+        for c in kids:
+            if c.dep_ == "prep" and c.lower_ == "of":
+                found += [m for p in c.children if p.dep_ == "pobj" for m in self.mentions_of(p, depth + 1)]
+            elif c.dep_ == "appos":
+                found += self._mentions_of_one(c, depth + 1)
+        return list(dict.fromkeys(found))
+
+    def resolve_role(self, tok: Token) -> list[Mention]:
+        """"The UN secretary-general said ...": the person a later sentence names as speaker.
+
+        Newswire introduces a speaker by title, then quotes them by name
+        ("..., Antonio Guterres said"). A definite title with no name is taken
+        to be the first person who is the subject of a speech verb in the next
+        three sentences and is not named in the title's own sentence.
+        """
+        if not any(c.dep_ in ("det", "poss") and c.lower_ not in ("a", "an") for c in tok.children):
+            return []
+        s = self._sentence_of(tok)
+        here = {resolve.person_key(m.text) for t in self.sents[s] for m in [self.by_token.get(t.i)] if m is not None}
+        for sent in self.sents[s + 1: s + 4]:
+            for t in sent:
+                m = self.by_token.get(t.i)
+                if (m is not None and m.cls == "Person" and t.dep_ == "nsubj"
+                        and t.head.lemma_ in self.lex["speech_verbs"] and resolve.person_key(m.text) not in here):
                     return [m]
         return []
 
@@ -266,17 +317,18 @@ class _DocExtraction:
         person = tok.lower_ in self.lex["person_pronouns"]
         wanted = ("Person",) if person else ("Organization", "Location")
         result: list[Mention] = []
-        # "X said he ...": the speaker.
-        head = tok.head
-        while head.dep_ in ("ccomp", "xcomp", "conj") and head.head is not head:
-            head = head.head
-            if head.lemma_ in self.lex["speech_verbs"]:
-                for c in head.children:
-                    if c.dep_ == "nsubj" and c != tok:
-                        cand = [m for m in self.mentions_of(c) if m.cls in wanted]
-                        if len(cand) == 1:
-                            result = cand
+        # "X said he ...", "X said its diplomats ...": the speaker.
+        came = tok
+        for anc in tok.ancestors:
+            if anc.lemma_ in self.lex["speech_verbs"]:
+                if came.dep_ in ("ccomp", "xcomp", "parataxis"):
+                    for c in anc.children:
+                        if c.dep_ == "nsubj" and c != tok:
+                            cand = [m for m in self.mentions_of(c) if m.cls in wanted]
+                            if len(cand) == 1:
+                                result = cand
                 break
+            came = anc
         if not result:
             s = self._sentence_of(tok)
             for back in range(0, 3):
@@ -309,10 +361,15 @@ class _DocExtraction:
         t = trigger
         for _ in range(8):
             for c in t.children:
-                if c.dep_ in deps or c.dep_ == "nsubj":
+                if c.dep_ in deps or c.dep_ == "nsubj" or (t != trigger and c.dep_ == "nsubjpass"):
                     return c
             if t.dep_ in ("relcl", "acl", "amod") and t == trigger:
                 return t.head
+            if t.dep_ == "ROOT" and t.pos_ == "VERB":
+                # headlines: "Pakistan arrests key operative" parses Pakistan as a modifier
+                for c in t.children:
+                    if c.dep_ in _HEADLINE_SUBJECT and c.i < t.i and c.i in self.by_token:
+                        return c
             if t.dep_ == "appos":
                 return t.head
             if t.dep_ in _CLAUSE_UP and t.head != t:
@@ -446,12 +503,14 @@ class _DocExtraction:
     def _argument_pairs(self, rule: Rule, nodes: dict[str, Token], trigger: Token):
         if rule.reciprocal:
             group = self.mentions_of(nodes["subject"])
-            if rule.subject != "none":  # "X and Y met" but not "X and Y met with Z"
-                verb = trigger if trigger.pos_ == "VERB" else trigger.head
-                if any(c.dep_ in ("dobj", "obj") or (c.dep_ == "prep" and c.lower_ == "with") for c in (*verb.children, *nodes.get("talks", trigger).children) if c != nodes.get("talks")):
-                    return []
+            if rule.subject != "none":  # "X and Y met", but not "X and Y met with Z"
+                named = {t.i for t in nodes.values()}
+                for node in (t for name, t in nodes.items() if name != "subject"):
+                    for c in node.children:
+                        if c.i not in named and (c.dep_ in ("dobj", "obj") or (c.dep_ == "prep" and c.lower_ == "with")):
+                            return []
             return [(a, b) for i, a in enumerate(group) for b in group[i + 1:]]
-        objs = self.mentions_of(nodes["object"])
+        objs = self.mentions_of(nodes["object"], owner_classes=rule.object_owner_classes)
         if not objs:
             return []
         if rule.subject == "pattern":

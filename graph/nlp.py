@@ -18,6 +18,10 @@ NEEDED = ("parser", "ner")
 # quadratic; whitespace-free runs make single giant tokens.
 _SYMBOL_RUN = re.compile(r"[^\w\s]{40,}")
 _LONG_WORD = re.compile(r"\S{200,}")
+# "Libya: The UN ..." at the start of a line
+_DATELINE_COLON = re.compile(r"(?m)^(\s*[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3}):(?= [A-Z\"“])")
+# "UNITED NATIONS (Reuters) - The ...", "AFP - The ..." at a line or sentence start
+_DATELINE_DASH = re.compile(r"(?m)((?:^|(?<=\. ))\s*[A-Z][\w'’.,/]*(?: [A-Z][\w'’.,/]*){0,3}(?: \([\w .'’/-]{2,30}\))? )([-–—]{1,2})(?= [A-Z\"“])")
 
 
 def model_name(requested: str | None = None) -> str:
@@ -52,12 +56,15 @@ def load(requested: str | None = None):
 
 
 def prepare(text: str) -> str:
-    """A same-length copy of ``text`` that spaCy parses quickly.
+    """A same-length copy of ``text`` that spaCy parses well and quickly.
 
-    Long runs of symbols become spaces and very long whitespace-free runs are
-    broken every 100 characters, so character offsets in the result are
-    offsets in the original.
+    Datelines ("Libya: ...", "BAGHDAD (Reuters) - ...") end with a full stop
+    so they do not become the subject of the first sentence; long runs of
+    symbols become spaces and very long whitespace-free runs are broken every
+    100 characters. Character offsets in the result are offsets in the original.
     """
+    text = _DATELINE_COLON.sub(lambda m: m.group(1) + ".", text)
+    text = _DATELINE_DASH.sub(lambda m: m.group(1) + "." + " " * (len(m.group(2)) - 1), text)
     text = _SYMBOL_RUN.sub(lambda m: " " * len(m.group()), text)
 
     def split(m: re.Match) -> str:

@@ -32,6 +32,8 @@ _LEXEMES = re.compile(
     re.S,
 )
 _FORBIDDEN = re.compile(r"(?<![\w:?$])(SERVICE|LOAD)(?![\w:])", re.I)
+# The first keyword after the prologue (IRIs already blanked out) says whether the text is an update.
+_UPDATE = re.compile(r"^(?:\s*(?:PREFIX\s+[^\s:]*:|BASE)\s*)*\s*(INSERT|DELETE|DROP|CLEAR|CREATE|ADD|MOVE|COPY|WITH)\b", re.I)
 
 
 @dataclass
@@ -52,10 +54,14 @@ def keywords_outside_literals(sparql: str) -> str:
 
 
 def check_query(sparql: str) -> None:
-    """Refuse what an offline query may not do (updates are refused by the query parser itself)."""
+    """Refuse what an offline, read-only query may not do."""
     if not sparql.strip():
         raise QueryError("the query is empty")
-    m = _FORBIDDEN.search(keywords_outside_literals(sparql))
+    bare = keywords_outside_literals(sparql)
+    m = _UPDATE.match(bare)
+    if m:
+        raise QueryError(f"{m.group(1).upper()} is a SPARQL update; newsgraph only reads graphs: use SELECT, ASK, CONSTRUCT or DESCRIBE")
+    m = _FORBIDDEN.search(bare)
     if m:
         raise QueryError(f"{m.group(1).upper()} is not allowed: newsgraph queries never reach other servers or files")
 

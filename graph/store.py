@@ -56,7 +56,7 @@ def _open_store(path: Path, create: bool) -> ox.Store:
         raise StoreError(f"no graph at '{path}'")
     try:
         return ox.Store(str(path))
-    except OSError as e:
+    except (OSError, RuntimeError) as e:  # RocksDB reports a damaged store as RuntimeError
         text = str(e)
         if "lock" in text.lower():
             raise StoreError(f"store '{path}' is in use by another process") from None
@@ -179,6 +179,7 @@ def atomic_write(path: Path, write) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; an export should not be
         os.replace(tmp, path)
     except OSError as e:
         os.unlink(tmp)
@@ -188,10 +189,18 @@ def atomic_write(path: Path, write) -> None:
         raise
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def open_target(location: str) -> Graph:
-    """A graph to build into: an RDF file (by suffix) or a store directory."""
+    """A graph to build into: an RDF file (by suffix) or a store directory (no suffix, or a trailing slash)."""
+    if location == "-":
+        raise FormatError("cannot build into '-': name an RDF file (.ttl .nt .nq .trig .jsonld) or a directory for an embedded store")
     path = Path(location)
-    if path.is_dir() or not path.suffix:
+    if path.is_dir() or not path.suffix or location.endswith(("/", os.sep)):
         return Graph(_open_store(path, create=True), location)
     fmt = rdf_format(path)
     return Graph(ox.Store(), location, file_format=fmt)
