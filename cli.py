@@ -78,7 +78,7 @@ def build(inputs, output, model, on_error, batch_size, quiet):
     from newsgraph.store import open_target
 
     graph = open_target(output)
-    stdin = click.get_binary_stream("stdin") if "-" in inputs else None
+    stdin = sys.stdin.buffer if "-" in inputs else None  # click.get_binary_stream is deprecated in click 8.5
     report = run_build(list(inputs), graph, model=model, on_error=on_error, batch_size=batch_size, stdin=stdin)
     graph.close()
     for s in report.skipped:

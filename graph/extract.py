@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 from spacy.matcher import DependencyMatcher
@@ -117,6 +117,7 @@ class Extractor:
         self.group_nouns = set(self.lex["group_nouns"])
         self.place_nouns = set(self.lex["place_nouns"])
         self.titles = set(self.lex["titles"])
+        self.facilities = set(self.lex["facility_heads"])
 
     def __call__(self, doc: Doc, text: str | None = None) -> Analysis:
         """Analyse a parsed Doc; ``text`` is the original text when the Doc was parsed from a prepared copy."""
@@ -159,14 +160,21 @@ class _DocExtraction:
             toks = toks[1:]
         while toks and (toks[-1].tag_ == "POS" or toks[-1].lower_ in ("'s", "’s", "'") or toks[-1].is_punct or not toks[-1].text.strip()):
             toks = toks[:-1]
-        if not toks or not any(ch.isalpha() for t in toks for ch in t.text):
-            return None
+        if not toks or not any(ch.isupper() or (ch.isalpha() and not ch.islower()) for t in toks for ch in t.text):
+            return None  # names have a capital (or a script without case): not "b>" or "'s"
         start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
         return Mention(start, end, self.text[start:end], cls, self._sentence_of(toks[0]))
 
     def _ner_mentions(self) -> Iterable[Mention]:
+        found = list(self._raw_ner_mentions())
+        return _drop_headline_noise(found, self.text, self.sents)
+
+    def _raw_ner_mentions(self) -> Iterable[Mention]:
         for ent in self.doc.ents:
             cls = self.ex.labels.get(ent.label_)
+            words = [t.lemma_.lower() for t in ent if t.is_alpha]
+            if words and ent[0].text[:1].isupper() and (words[-1] in self.ex.facilities or words[0] in self.ex.facilities):
+                cls = "Location"  # "Gate 27", "the Australian Embassy": named facilities are places
             if cls is None:
                 continue
             # "Haftar's Libyan National Army" is two names: split at an inner possessive.
@@ -181,10 +189,15 @@ class _DocExtraction:
                     part.append(t)
             if part:
                 parts.append(part)
+            before = self.doc[ent.start - 1] if ent.start > 0 else None
+            title = ""
+            if (cls == "Person" and before is not None and before.text.istitle()
+                    and before.lemma_.lower() in self.ex.titles):
+                title = before.text  # "Pope John Paul II" is a name too
             for p in parts:
                 m = self._mention(p, cls)
                 if m is not None:
-                    yield m
+                    yield replace(m, title=title) if title and len(parts) == 1 else m
 
     def _acronym_mentions(self) -> Iterable[Mention]:
         """"Libyan National Army (LNA)": the bracketed acronym is a mention of the same class."""
@@ -193,9 +206,11 @@ class _DocExtraction:
             if cls is None or ent.end + 2 >= len(self.doc):
                 continue
             open_, acro, close = self.doc[ent.end], self.doc[ent.end + 1], self.doc[ent.end + 2]
-            if open_.text == "(" and close.text == ")" and _ACRONYM.match(acro.text):
+            if open_.text == "(" and close.text == ")" and _ACRONYM.match(acro.text) and not acro.ent_type_:
+                # "Libyan National Army (LNA)" names the army again; "... Kashmir (AFP)" credits an agency
                 s, e = acro.idx, acro.idx + len(acro.text)
-                yield Mention(s, e, self.text[s:e], cls, self._sentence_of(acro))
+                own = cls if resolve.abbreviates(acro.text, ent.text) else "Organization"
+                yield Mention(s, e, self.text[s:e], own, self._sentence_of(acro))
 
     def _add_repeats(self, mentions: list[Mention]) -> list[Mention]:
         """Other occurrences of a name already found ("LNA forces" after "(LNA)") are mentions too."""
@@ -274,7 +289,13 @@ class _DocExtraction:
     def _owners(self, tok: Token, depth: int) -> list[Mention]:
         """Who a group noun stands for: "Haftar's forces", "LNA fighters", "the village of X"."""
         kids = list(tok.children)
-        for deps in (("poss",), ("compound", "nmod", "amod", "npadvmod")):
+        for c in kids:  # "its U.N. diplomats": a pronoun owner outranks a descriptive name
+            if c.dep_ == "poss" and c.pos_ == "PRON":
+                found = self._mentions_of_one(c, depth + 1)
+                if found:
+                    return found
+        # "Haftar's LNA forces", "Sharon's Likud party": the named group before its leader.
+        for deps in (("compound", "nmod", "amod", "npadvmod"), ("poss",)):
             found = []
             for c in kids:
                 if c.dep_ in deps and c.i < tok.i:
@@ -567,3 +588,45 @@ def _names_regex(names: dict[str, str]):
     if not usable:
         return None
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in usable) + r")(?!\w)")
+
+
+def _drop_headline_noise(mentions: list[Mention], text: str, sents) -> list[Mention]:
+    """Title Case headlines fool the entity recognizer ("Myanmar Irritates", "Perils Lurk").
+
+    In a headline sentence, a mention keeps only the words that the rest of
+    the article also uses; a mention left with none is dropped. Names the body
+    uses are found again in the headline by the repeat search.
+    """
+    if len(sents) < 2 or not _title_case(sents[0].text):
+        return mentions
+    head_end = sents[0].end_char
+    body = text[head_end:]
+    body_words = set(re.findall(r"\w+", body))
+    body_names = {m.text for m in mentions if m.start >= head_end}
+    out = []
+    for m in mentions:
+        if m.start >= head_end:
+            out.append(m)
+            continue
+        words = list(re.finditer(r"\S+", m.text))
+        keep = [w for w in words if all(p in body_words or p.upper() in body_words for p in re.findall(r"\w+", w.group()))]
+        if not keep or len(keep) != len(words) and m.text in body_names:
+            continue
+        first, last = keep[0], keep[-1]
+        if keep != words[words.index(first): words.index(last) + 1]:
+            continue  # the kept words are not one stretch of the name
+        start, end = m.start + first.start(), m.start + last.end()
+        if text[start:end] in body_names and (start, end) != (m.start, m.end):
+            continue
+        out.append(replace(m, start=start, end=end, text=text[start:end]))
+    return out
+
+
+def _title_case(sentence: str) -> bool:
+    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", sentence)]
+    if len(words) < 3:
+        return False
+    small = {"a", "an", "the", "of", "in", "on", "at", "to", "for", "and", "or", "with", "by", "from", "as", "is", "vs"}
+    capital = sum(1 for w in words if w[0].isupper())
+    return capital / max(1, sum(1 for w in words if w.lower() not in small or w[0].isupper())) >= 0.75
+

@@ -19,9 +19,11 @@ NEEDED = ("parser", "ner")
 _SYMBOL_RUN = re.compile(r"[^\w\s]{40,}")
 _LONG_WORD = re.compile(r"\S{200,}")
 # "Libya: The UN ..." at the start of a line
-_DATELINE_COLON = re.compile(r"(?m)^(\s*[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3}):(?= [A-Z\"“])")
-# "UNITED NATIONS (Reuters) - The ...", "AFP - The ..." at a line or sentence start
-_DATELINE_DASH = re.compile(r"(?m)((?:^|(?<=\. ))\s*[A-Z][\w'’.,/]*(?: [A-Z][\w'’.,/]*){0,3}(?: \([\w .'’/-]{2,30}\))? )([-–—]{1,2})(?= [A-Z\"“])")
+_DATELINE_COLON = re.compile(r"(?m)^(\s*[A-Z][\w'’.-]*(?:,? [A-Z][\w'’.-]*){0,3}):(?= [A-Z\"“])")
+# "UNITED NATIONS (Reuters) - The ...", "AFP - The ...", "Sep 04 (PID)- President ..." at a line or sentence start
+_DATELINE_DASH = re.compile(
+    r"(?m)((?:^|(?<=\. )|(?<=: ))\s*[A-Z0-9][\w'’.,/]*(?: [A-Z0-9][\w'’.,/]*){0,3}(?: ?\([\w .'’/-]{2,30}\))? ?)([-–—]{1,2})(?= [A-Z\"“])"
+)
 
 
 def model_name(requested: str | None = None) -> str:

@@ -29,6 +29,7 @@ class Mention:
     text: str
     cls: str  # Person | Organization | Location
     sentence: int  # index of the sentence in the document
+    title: str = ""  # a title written before a person's name: "Pope", "President"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from functools import lru_cache
 
 from .records import Entity, Fact, Mention, Relation
 
+_REGNAL = re.compile(r"\s+(?:[ivx]{1,4}|jr|sr)$")
+_GENERIC_ORG_WORDS = {"party", "movement", "group", "front", "organization", "organisation", "alliance", "army", "militia"}
 _SMALL_WORDS = {"of", "the", "and", "for", "de", "al", "el", "in", "on", "&"}
 
 
@@ -29,15 +31,30 @@ def normalize(name: str) -> str:
     return re.sub(r"\s+", " ", s).casefold()
 
 
+_ARTICLE = re.compile(r"^(?:al|el|ad|as|ash|an|ar|at|az|ul)-")
+
+
 def person_key(name: str) -> str:
-    """The surname of a person's name, for telling people apart."""
-    parts = normalize(name).split()
-    return parts[-1] if parts else ""
+    """The surname of a person's name, for telling people apart ("al-Zarqawi" → "zarqawi")."""
+    parts = _REGNAL.sub("", normalize(name)).split()
+    return _ARTICLE.sub("", parts[-1]) if parts else ""
 
 
 def _is_acronym(name: str) -> bool:
     bare = name.replace(".", "").replace("&", "")
     return 2 <= len(bare) <= 8 and bare.isupper() and bare.isalpha()
+
+
+def abbreviates(acronym: str, name: str) -> bool:
+    """Whether an acronym's letters appear, in order, among a name's capitals: "LNA" / "Libyan National Army"."""
+    letters = [c for c in acronym.upper() if c.isalpha()]
+    caps = [c for c in name if c.isupper()]
+    words = [w[0].upper() for w in re.split(r"[\s\-]+", name) if w]
+    for pool in (caps, words):
+        it = iter(pool)
+        if len(pool) >= len(letters) and all(ch in it for ch in letters):
+            return True
+    return False
 
 
 def _initials(name: str) -> str:
@@ -74,8 +91,9 @@ def harmonize(mentions: list[Mention]) -> list[Mention]:
     places = gazetteer()
     out = []
     for m in mentions:
-        if m.cls == "Organization" and normalize(m.text) in places and not _is_acronym(m.text):
-            m = replace(m, cls="Location")
+        if normalize(m.text) in places and (not _is_acronym(m.text) or len(m.text) > 4) and (
+                m.cls == "Organization" or (m.cls == "Person" and m.text.isupper())):
+            m = replace(m, cls="Location")  # "Gharyan" as an organisation, "KHARTOUM" as a person
         out.append(m)
     surnames = {person_key(m.text) for m in out if m.cls == "Person" and len(m.text.split()) > 1}
     return [
@@ -84,6 +102,23 @@ def harmonize(mentions: list[Mention]) -> list[Mention]:
         else m
         for m in out
     ]
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether two different words are one insertion, deletion or substitution apart."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
+def _could_be_person(m: Mention) -> bool:
+    """A one-word name the model typed otherwise ("Haftar's" as an organisation) may still be a surname."""
+    return m.cls == "Organization" and not _is_acronym(m.text)
 
 
 class _Clusters:
@@ -112,6 +147,8 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
     by_key: dict[str, int] = {}
     for i, m in enumerate(ms):
         k = normalize(m.text)
+        if m.cls == "Person":
+            k = _REGNAL.sub("", k)  # "John Paul II" and "John Paul"
         if k in by_key:
             cl.union(by_key[k], i)
         else:
@@ -119,20 +156,51 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
     # "Libyan National Army (LNA)"
     for i in range(len(ms) - 1):
         a, b = ms[i], ms[i + 1]
-        if _is_acronym(b.text) and text[a.end:b.start].strip() == "(" and text[b.end:b.end + 1] == ")":
+        if (_is_acronym(b.text) and text[a.end:b.start].strip() == "(" and text[b.end:b.end + 1] == ")"
+                and abbreviates(b.text, a.text)):
             cl.union(i, i + 1)
-    # surnames and first-name-less forms of people
+    # "Labour" and "Labour party"; "N. Korea" and "North Korea"
+    for i, m in enumerate(ms):
+        k = normalize(m.text)
+        words = k.split()
+        if m.cls == "Organization" and len(words) > 1 and words[-1] in _GENERIC_ORG_WORDS:
+            short = " ".join(words[:-1])
+            if short in by_key:
+                cl.union(i, by_key[short])
+    for i, m in enumerate(ms):
+        words = re.sub(r"\.\s*", ". ", m.text.replace("’", "'")).split()
+        if len(words) > 1 and re.fullmatch(r"[A-Z]\.", words[0]):
+            rest = normalize(" ".join(words[1:]))
+            matches = {j for j, o in enumerate(ms) if normalize(o.text).split()[1:] == rest.split()
+                       and normalize(o.text)[:1] == words[0][0].casefold() and len(o.text.split()[0]) > 2}
+            roots = {cl.find(j) for j in matches}
+            if len(roots) == 1:
+                cl.union(i, matches.pop())
+    # surnames and first-name-less forms of people; first names alone ("Saddam")
     people = [i for i in idx if ms[i].cls == "Person"]
-    full = {}
+    by_surname: dict[str, set[int]] = {}
+    by_first: dict[str, set[int]] = {}
     for i in people:
-        words = normalize(ms[i].text).split()
+        words = _REGNAL.sub("", normalize(ms[i].text)).split()
         if len(words) > 1:
-            full.setdefault(words[-1], set()).add(" ".join(words))
-    for i in people:
-        words = normalize(ms[i].text).split()
-        if len(words) == 1 and len(full.get(words[0], ())) == 1:
-            target = next(iter(full[words[0]]))
-            cl.union(i, by_key[target] if target in by_key else i)
+            by_surname.setdefault(person_key(ms[i].text), set()).add(cl.find(i))
+            by_first.setdefault(words[0], set()).add(cl.find(i))
+    for i, m in enumerate(ms):
+        words = normalize(m.text).split()
+        if len(words) != 1 or (m.cls != "Person" and not _could_be_person(m)):
+            continue
+        key = _ARTICLE.sub("", words[0])
+        for table in (by_surname, by_first):
+            roots = {cl.find(j) for j in table.get(key, ())}
+            if len(roots) == 1:
+                cl.union(i, roots.pop())
+                break
+        else:  # a misspelt surname: "Alhudairi" for "Alhudair"
+            if m.cls == "Person" and len(key) >= 6:
+                near = {r for k, rs in by_surname.items() if len(k) >= 6 and _one_edit(k, key) for r in rs}
+                roots = {cl.find(j) for j in near}
+                if len(roots) == 1:
+                    cl.union(i, roots.pop())
     # acronyms matching initials
     long_names: dict[str, set[int]] = {}
     for i, m in enumerate(ms):
@@ -160,6 +228,7 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
 
 def _entity(group: list[Mention]) -> Entity:
     surface = Counter(_clean_surface(m.text) for m in group)
+    surface.update(_clean_surface(f"{m.title} {m.text}") for m in group if m.title)
     classes = Counter(m.cls for m in group)
     longest = max(group, key=lambda m: (not _is_acronym(m.text), len(m.text.split()), len(m.text)))
     top = classes.most_common()
