@@ -84,7 +84,7 @@ def build(inputs, output, model, on_error, batch_size, quiet):
     for s in report.skipped:
         click.echo(f"skipped {s.source}: {s.reason}", err=True)
     _say(f"{report.added} article{'s' if report.added != 1 else ''} added, {report.unchanged} unchanged, "
-         f"{len(report.skipped)} skipped; {report.relations} relations; {len(graph)} triples in {output}", quiet)
+         f"{len(report.skipped)} skipped; {report.relations} relations; {report.triples} triples in {output}", quiet)
     if report.skipped:
         sys.exit(EXIT_SKIPS)
 

@@ -25,7 +25,7 @@ def export(graph: Graph, out: str, relations: Iterable[str] = (), focus: str | N
     relations = tuple(relations)
     if fmt in RDF_FORMATS and not (relations or focus or construct):
         graph.dump(out, rdf_format(out))
-        return {"triples": len(graph)}
+        return {"triples": graph.statements(rdf_format(out))}
     from . import nxgraph
 
     triples = None

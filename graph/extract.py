@@ -118,6 +118,7 @@ class Extractor:
         self.place_nouns = set(self.lex["place_nouns"])
         self.titles = set(self.lex["titles"])
         self.facilities = set(self.lex["facility_heads"])
+        self.org_words = set(self.lex["organization_words"])
 
     def __call__(self, doc: Doc, text: str | None = None) -> Analysis:
         """Analyse a parsed Doc; ``text`` is the original text when the Doc was parsed from a prepared copy."""
@@ -135,6 +136,7 @@ class _DocExtraction:
         self.sents = list(doc.sents)
         self.sent_index = {s.start: i for i, s in enumerate(self.sents)}
         self.by_token: dict[int, Mention] = {}
+        self.extra: list[Mention] = []  # names found in argument slots, missed by the recognizer
         self._pronoun_cache: dict[int, list[Mention]] = {}
 
     # ------------------------------------------------------------ mentions
@@ -148,7 +150,8 @@ class _DocExtraction:
                 for t in span:
                     self.by_token.setdefault(t.i, m)
         relations = list(self._relations())
-        return Analysis(mentions=sorted(set(mentions), key=lambda m: (m.start, m.end)), relations=relations)
+        everything = set(mentions) | set(self.extra)
+        return Analysis(mentions=sorted(everything, key=lambda m: (m.start, m.end)), relations=relations)
 
     def _sentence_of(self, token: Token) -> int:
         return self.sent_index.get(token.sent.start, 0)
@@ -275,7 +278,7 @@ class _DocExtraction:
                 owners = [o for o in owners if o.cls in owner_classes]
             if owners or lemma not in self.ex.titles:
                 return owners
-        elif lemma in self.ex.place_nouns:
+        elif lemma in self.ex.place_nouns and tok.pos_ == "NOUN":
             return self._owners(tok, depth)
         for c in tok.children:
             if c.dep_ == "appos":
@@ -284,7 +287,47 @@ class _DocExtraction:
                     return [m]
         if lemma in self.ex.titles:
             return self.resolve_role(tok)
+        if tok.pos_ == "PROPN":
+            return self._unrecognised_name(tok)
         return []
+
+    def _unrecognised_name(self, tok: Token) -> list[Mention]:
+        """A proper noun in an argument slot that the entity recognizer missed ("Recep Tayyip Erdogan").
+
+        The name is the noun with the proper nouns compounded before it; its
+        class is Location for a gazetteer place, Organization when a word of
+        it names a body ("State", "Front"), else Person for two or more words
+        and Organization for one.
+        """
+        if tok.ent_type_ or self._in_headline(tok):
+            return []
+        if tok.dep_ == "compound" and (tok.head.lemma_.lower() in self.ex.titles or tok.head.lemma_.lower() in self.ex.group_nouns):
+            return []  # "Prime" in "Prime Minister", "Army" in "Army officers" are not names of their own
+        words = [tok]
+        for c in reversed([c for c in tok.children if c.dep_ == "compound" and c.i < tok.i]):
+            if c.i != words[0].i - 1 or c.pos_ != "PROPN" or c.i in self.by_token:
+                break
+            words.insert(0, c)
+        if not any(w.text[:1].isupper() for w in words) or words[-1].is_stop:
+            return []
+        m = self._mention(words, "Organization")
+        if m is None:
+            return []
+        lowered = [w.lower_ for w in words]
+        if resolve.normalize(m.text) in resolve.gazetteer():
+            cls = "Location"
+        elif any(w in self.ex.org_words for w in lowered) or len(words) == 1:
+            cls = "Organization"
+        else:
+            cls = "Person"
+        m = replace(m, cls=cls)
+        self.extra.append(m)
+        for w in words:
+            self.by_token.setdefault(w.i, m)
+        return [m]
+
+    def _in_headline(self, tok: Token) -> bool:
+        return self._sentence_of(tok) == 0 and len(self.sents) > 1 and _title_case(self.sents[0].text)
 
     def _owners(self, tok: Token, depth: int) -> list[Mention]:
         """Who a group noun stands for: "Haftar's forces", "LNA fighters", "the village of X"."""

@@ -76,7 +76,7 @@ def build(inputs: Sequence[str], target: str | Graph, model: str | None = None, 
         graph.put_document(doc_iri(result.article.id), document_quads(result))
         report.added += 1
         report.relations += sum(1 for f in result.facts if f.relation.factual)
+    report.triples = graph.statements()
     if isinstance(target, str):
         graph.close()
-    report.triples = len(graph)
     return report

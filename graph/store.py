@@ -141,17 +141,25 @@ class Graph:
     def __len__(self) -> int:
         return len(self.store)
 
+    def statements(self, fmt: ox.RdfFormat | None = None) -> int:
+        """How many statements writing the graph as ``fmt`` gives (default: its own file format, or quads)."""
+        fmt = fmt or self.file_format
+        if fmt is None or fmt.supports_datasets:
+            return len(self.store)
+        return sum(1 for _ in self.triples())
+
     # ------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
-        """Finish: write the file for file targets, flush stores."""
+        """Finish: write the file for file targets; flush a store and let go of it, which unlocks it."""
         if self.file_format is not None:
             self.dump(self.location, self.file_format)
-        else:
+        elif self.store is not None:
             try:
                 self.store.flush()
             except OSError:
                 pass
+            self.store = None  # the directory stays locked while any reference to the Store lives
 
     def __enter__(self) -> "Graph":
         return self

@@ -54,13 +54,15 @@ class Cli:
     def fail(self, *args, input: str | bytes | None = None, code: int = 1) -> str:
         """The one error line of a run that must fail with ``code``."""
         result = self.run(*args, input=input)
-        # An in-process failure keeps its frames, and so an open store, in reference cycles
+        exit_code, stdout, stderr, output = result.exit_code, result.stdout, result.stderr, result.output
+        # A failed in-process run keeps its frames, and so an open store, in reference cycles
         # until they are collected; a real `newsgraph` process exits instead.
+        del result
         gc.collect()
-        assert result.exit_code == code, f"exit {result.exit_code}, stdout {result.stdout!r}, stderr {result.stderr!r}"
-        lines = result.stderr.splitlines()
+        assert exit_code == code, f"exit {exit_code}, stdout {stdout!r}, stderr {stderr!r}"
+        lines = stderr.splitlines()
         assert len(lines) == 1, f"expected one line on stderr, got {lines!r}"
-        assert "Traceback" not in result.output
+        assert "Traceback" not in output
         assert "internal error" not in lines[0], lines[0]
         return lines[0]
 

@@ -1,0 +1,183 @@
+"""The embedded Oxigraph store: incremental builds, replacement, refusal, locking."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import (HALVIK, KLA, MAREN, RIVER, VELMORA, count_query, document, fact,
+                      handmade_documents, write_documents)
+from newsgraph.build import doc_iri, document_quads, entity_iri
+from newsgraph.errors import StoreError
+from newsgraph.store import is_store_dir, open_source, open_target
+
+ALL_QUADS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+LABELS = "SELECT ?l WHERE { ?e rdfs:label ?l }"
+
+
+def labels(store) -> set[str]:
+    from newsgraph.query import run
+
+    g = open_source(str(store))
+    return {row[0].value for row in run(g, LABELS).rows}
+
+
+def quads(store) -> set[ox.Quad]:
+    s = ox.Store(str(store))
+    return set(s.quads_for_pattern(None, None, None, None))
+
+
+# -------------------------------------------------------------- through the CLI
+
+
+@pytest.mark.model
+def test_build_into_a_new_directory_creates_a_store(cli, tmp_path):
+    store = tmp_path / "graphs.v1"
+    result = cli.ok("build", RIVER, "-o", f"{store}/")  # a trailing slash means a directory, dot or not
+    assert is_store_dir(store)
+    assert "1 article added, 0 unchanged" in result.stderr
+    assert count_query(store, ALL_QUADS) > 0
+
+
+@pytest.mark.model
+def test_building_an_article_twice_changes_nothing(cli, tmp_path):
+    store = tmp_path / "store"
+    cli.ok("build", RIVER, "-o", store)
+    before = quads(store)
+    result = cli.ok("build", RIVER, "-o", store)
+    assert "0 articles added, 1 unchanged, 0 skipped" in result.stderr
+    assert quads(store) == before
+
+
+@pytest.mark.model
+def test_a_second_article_adds_to_the_store(cli, tmp_path):
+    from conftest import HARBOUR
+
+    store = tmp_path / "store"
+    cli.ok("build", RIVER, "-o", store)
+    first = quads(store)
+    result = cli.ok("build", RIVER, HARBOUR, "-o", store)
+    assert "1 article added, 1 unchanged" in result.stderr
+    after = quads(store)
+    assert first < after
+    assert {q.graph_name.value for q in after} == {doc_iri("river_offensive"), doc_iri("harbour_talks")}
+    assert f"{len(after)} triples" in result.stderr
+
+
+@pytest.mark.model
+def test_a_changed_article_replaces_its_old_graph(cli, tmp_path):
+    article = tmp_path / "report.txt"
+    article.write_text("General Tomas Halvik met Idris Maren in Corvanne on Wednesday.", encoding="utf-8")
+    other = tmp_path / "other.txt"
+    other.write_text("President Anika Varga met Rolf Denner in Port Selwyn.", encoding="utf-8")
+    store = tmp_path / "store"
+    cli.ok("build", article, other, "-o", store)
+    assert {"Idris Maren", "Corvanne"} <= labels(store)
+    other_quads = {q for q in quads(store) if q.graph_name.value == doc_iri("other")}
+
+    article.write_text("Minister Lena Castell met Tomas Halvik in Dravenport on Thursday.", encoding="utf-8")
+    result = cli.ok("build", article, other, "-o", store)
+    assert "1 article added, 1 unchanged" in result.stderr
+    now = labels(store)
+    assert {"Lena Castell", "Dravenport"} <= now
+    assert not {"Idris Maren", "Corvanne"} & now  # only in the old text: gone
+    assert {q for q in quads(store) if q.graph_name.value == doc_iri("other")} == other_quads
+
+
+def test_a_non_empty_directory_that_is_not_a_store_is_refused(cli, tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "todo.txt").write_text("keep me")
+    line = cli.fail("build", RIVER, "-o", folder)
+    assert "neither empty nor an Oxigraph store" in line and str(folder) in line
+    assert [p.name for p in folder.iterdir()] == ["todo.txt"]
+
+
+def test_a_file_where_a_store_should_be_is_refused(cli, tmp_path):
+    (tmp_path / "store").write_text("a file")
+    line = cli.fail("build", RIVER, "-o", f"{tmp_path / 'store'}/")
+    assert "not a directory" in line
+
+
+@pytest.mark.parametrize("command", [["query", "{store}", "ASK {}"],
+                                     ["export", "{store}", "-o", "{tmp}/x.html"],
+                                     ["build", str(RIVER), "-o", "{store}"]])
+def test_a_store_held_by_another_process_is_in_use(tmp_path, handmade_store, command):
+    held = ox.Store(str(handmade_store))  # this process holds the lock
+    args = [a.replace("{store}", str(handmade_store)).replace("{tmp}", str(tmp_path)) for a in command]
+    run = subprocess.run([sys.executable, "-m", "newsgraph.cli", *args], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == [f"Error: store '{handmade_store}' is in use by another process"]
+    assert run.stdout == ""
+    assert len(held) > 0
+    del held
+
+
+# -------------------------------------------------------------- the API, no model
+
+
+def test_put_document_replaces_with_awkward_literals(tmp_path):
+    """Replacing goes through a SPARQL update: quotes, backslashes, newlines and braces must survive."""
+    store = tmp_path / "store"
+    write_documents(str(store), handmade_documents())
+    hostile = 'He said "we\'ll hold" \\ {braces} }\n""" \t \u202e\U0001F600 GRAPH <x> { } .'
+    new = document("river", "(new text)", [MAREN, KLA, VELMORA],
+                   [fact(KLA, "captured", VELMORA, hostile)], title=hostile)
+    graph = open_target(str(store))
+    graph.put_document(doc_iri("river"), document_quads(new))
+    graph.close()
+    stored = {q for q in quads(store) if q.graph_name.value == doc_iri("river")}
+    assert stored == set(document_quads(new))
+    assert any(isinstance(q.object, ox.Literal) and q.object.value == hostile for q in stored)
+
+
+def test_remove_document_drops_only_its_graph(tmp_path):
+    store = tmp_path / "store"
+    docs = handmade_documents()
+    write_documents(str(store), docs)
+    graph = open_target(str(store))
+    assert graph.remove_document(doc_iri("river")) is True
+    assert graph.remove_document(doc_iri("river")) is False
+    graph.close()
+    del graph
+    assert quads(store) == set(document_quads(docs[1]))
+
+
+def test_has_document_knows_the_content_hash(tmp_path):
+    store = tmp_path / "store"
+    docs = handmade_documents()
+    write_documents(str(store), docs)
+    graph = open_target(str(store))
+    assert graph.has_document(doc_iri("river"), docs[0].content_hash)
+    assert not graph.has_document(doc_iri("river"), docs[1].content_hash)
+    assert not graph.has_document(doc_iri("elsewhere"), docs[0].content_hash)
+
+
+def test_open_source_refuses_a_missing_path_and_a_plain_directory(tmp_path):
+    with pytest.raises(StoreError, match="no graph at"):
+        open_source(str(tmp_path / "missing"))
+    with pytest.raises(StoreError, match="not an Oxigraph store"):
+        open_source(str(tmp_path))
+
+
+def test_rdf_xml_with_entities_is_refused(tmp_path):
+    path = tmp_path / "bomb.rdf"
+    path.write_text('<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "aaaa">]>\n'
+                    '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n')
+    with pytest.raises(StoreError, match="DOCTYPE"):
+        open_source(str(path))
+
+
+def test_file_target_is_written_only_on_close(tmp_path):
+    out = tmp_path / "graph.nq"
+    graph = open_target(str(out))
+    for d in handmade_documents():
+        graph.put_document(doc_iri(d.article.id), document_quads(d))
+    assert not out.exists()
+    graph.close()
+    written = set(ox.parse(path=str(out), format=ox.RdfFormat.N_QUADS))
+    assert written == {q for d in handmade_documents() for q in document_quads(d)}
+    halvik = entity_iri(HALVIK)
+    assert {q.graph_name.value for q in written if q.subject.value == halvik} == {doc_iri("river"), doc_iri("harbour")}
