@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import FormatError, NewsgraphError
-from .store import RDF_FORMATS, Graph, atomic_write, rdf_format
+from .store import MERGED, RDF_FORMATS, Graph, atomic_write, rdf_format
 
 NETWORK_FORMATS = ("html", "graphml", "gexf")
 EXPORT_FORMATS = (*RDF_FORMATS, *NETWORK_FORMATS)
@@ -62,7 +62,7 @@ def _write_subgraph_rdf(graph: Graph, g, out: str) -> None:
     sub = ox.Store()
     nodes = set(g.nodes)
     for n in nodes:
-        for q in graph.store.quads_for_pattern(ox.NamedNode(n), None, None, None):
+        for q in graph.store.quads_for_pattern(ox.NamedNode(n), None, None, MERGED):
             if not q.predicate.value.startswith(NG) or isinstance(q.object, ox.Literal):
                 sub.add(ox.Quad(q.subject, q.predicate, q.object))
     for u, v, k in g.edges(keys=True):

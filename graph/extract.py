@@ -299,7 +299,7 @@ class _DocExtraction:
         it names a body ("State", "Front"), else Person for two or more words
         and Organization for one.
         """
-        if tok.ent_type_ or self._in_headline(tok):
+        if tok.ent_type_ not in ("", "PRODUCT", "WORK_OF_ART", "LAW", "EVENT") or self._in_headline(tok):
             return []
         if tok.dep_ == "compound" and (tok.head.lemma_.lower() in self.ex.titles or tok.head.lemma_.lower() in self.ex.group_nouns):
             return []  # "Prime" in "Prime Minister", "Army" in "Army officers" are not names of their own
@@ -327,7 +327,7 @@ class _DocExtraction:
         return [m]
 
     def _in_headline(self, tok: Token) -> bool:
-        return self._sentence_of(tok) == 0 and len(self.sents) > 1 and _title_case(self.sents[0].text)
+        return self._sentence_of(tok) == 0 and len(self.sents) > 1 and _title_case(self.sents[0])
 
     def _owners(self, tok: Token, depth: int) -> list[Mention]:
         """Who a group noun stands for: "Haftar's forces", "LNA fighters", "the village of X"."""
@@ -640,7 +640,7 @@ def _drop_headline_noise(mentions: list[Mention], text: str, sents) -> list[Ment
     the article also uses; a mention left with none is dropped. Names the body
     uses are found again in the headline by the repeat search.
     """
-    if len(sents) < 2 or not _title_case(sents[0].text):
+    if len(sents) < 2 or not _title_case(sents[0]):
         return mentions
     head_end = sents[0].end_char
     body = text[head_end:]
@@ -665,11 +665,11 @@ def _drop_headline_noise(mentions: list[Mention], text: str, sents) -> list[Ment
     return out
 
 
-def _title_case(sentence: str) -> bool:
-    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", sentence)]
+def _title_case(sentence: Span) -> bool:
+    """A headline in Title Case: its content words, verbs included, all start with a capital."""
+    small = {"a", "an", "the", "of", "in", "on", "at", "to", "for", "and", "or", "with", "by", "from", "as", "is",
+             "vs", "but", "over", "after", "into", "amid", "than", "up", "off", "out"}
+    words = [t for t in sentence if t.is_alpha and t.lower_ not in small]
     if len(words) < 3:
         return False
-    small = {"a", "an", "the", "of", "in", "on", "at", "to", "for", "and", "or", "with", "by", "from", "as", "is", "vs"}
-    capital = sum(1 for w in words if w[0].isupper())
-    return capital / max(1, sum(1 for w in words if w.lower() not in small or w[0].isupper())) >= 0.75
-
+    return sum(1 for t in words if t.text[0].isupper()) / len(words) >= 0.9

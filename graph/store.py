@@ -8,6 +8,12 @@ A target that names a file (``out.ttl``) is built in memory and written when
 the build finishes, through a temporary file, so a failed build never leaves
 half a file. A target that is a directory is an Oxigraph store: each document
 is one transaction, so a killed build leaves whole documents only.
+
+Each document is a named graph; the default graph holds their merge (every
+triple once), kept up to date with each document and queried by default.
+Oxigraph's own union of graphs (before 0.6) would count a triple once per
+document that states it, so a store and the file built from the same articles
+would give different answers.
 """
 from __future__ import annotations
 
@@ -31,6 +37,10 @@ RDF_FORMATS: dict[str, ox.RdfFormat] = {
 # Formats newsgraph reads but does not write.
 READ_ONLY_FORMATS: dict[str, ox.RdfFormat] = {"rdf": ox.RdfFormat.RDF_XML, "owl": ox.RdfFormat.RDF_XML, "n3": ox.RdfFormat.N3}
 _STORE_MARKERS = ("CURRENT", "IDENTITY")
+MERGED = ox.DefaultGraph()
+# Takes the triples of the document graph %(g)s out of the merge unless another graph states them too.
+_UNMERGE = ("DELETE { ?s ?p ?o } WHERE { GRAPH %(g)s { ?s ?p ?o } "
+            "FILTER NOT EXISTS { GRAPH ?other { ?s ?p ?o } FILTER(?other != %(g)s) } }")
 
 
 def rdf_format(path: str | os.PathLike, readable: bool = False) -> ox.RdfFormat:
@@ -82,14 +92,15 @@ class Graph:
         return next(iter(quads), None) is not None
 
     def put_document(self, doc: str, quads: list[ox.Quad]) -> None:
-        """Store one document's quads in one transaction, replacing an older version of it."""
+        """Store one document's quads (and their merge) in one transaction, replacing an older version of it."""
         g = ox.NamedNode(doc)
         try:
             if self.store.contains_named_graph(g):
                 body = " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
-                self.store.update(f"DROP SILENT GRAPH {g} ; INSERT DATA {{ GRAPH {g} {{ {body} }} }}")
+                self.store.update(f"{_UNMERGE % {'g': g}} ; DROP SILENT GRAPH {g} ; "
+                                  f"INSERT DATA {{ GRAPH {g} {{ {body} }} {body} }}")
             else:
-                self.store.extend(quads)
+                self.store.extend([*quads, *(ox.Quad(q.subject, q.predicate, q.object, MERGED) for q in quads)])
         except OSError as e:
             raise StoreError(f"cannot write to '{self.location}': {e}") from None
         self.changed = True
@@ -99,24 +110,31 @@ class Graph:
         g = ox.NamedNode(doc)
         if not self.store.contains_named_graph(g):
             return False
-        self.store.update(f"DROP GRAPH {g}")
+        self.store.update(f"{_UNMERGE % {'g': g}} ; DROP GRAPH {g}")
         self.changed = True
         return True
 
     # -------------------------------------------------------------- reading
 
     def query(self, sparql: str, **kwargs):
-        """Run SPARQL on Oxigraph's engine over the union of all graphs."""
-        return self.store.query(sparql, use_default_graph_as_union=True, **kwargs)
+        """Run SPARQL on Oxigraph's engine; the default graph is the merge of all documents."""
+        return self.store.query(sparql, **kwargs)
 
     def triples(self) -> Iterable[ox.Triple]:
         """Every distinct triple, documents' graphs merged."""
-        seen = set()
+        for q in self.store.quads_for_pattern(None, None, None, MERGED):
+            yield ox.Triple(q.subject, q.predicate, q.object)
+
+    def quads(self) -> Iterable[ox.Quad]:
+        """The quads a dataset holds: the documents' graphs, and default-graph triples no document states."""
         for q in self.store.quads_for_pattern(None, None, None, None):
-            t = ox.Triple(q.subject, q.predicate, q.object)
-            if t not in seen:
-                seen.add(t)
-                yield t
+            if q.graph_name == MERGED and self._stated(q):
+                continue  # the merged copy of a document's triple
+            yield q
+
+    def _stated(self, q: ox.Quad) -> bool:
+        """Whether some document's graph states the triple of ``q``."""
+        return any(x.graph_name != MERGED for x in self.store.quads_for_pattern(q.subject, q.predicate, q.object, None))
 
     def dump(self, path: str | os.PathLike, fmt: ox.RdfFormat) -> None:
         """Write the graph as RDF: datasets keep one graph per document, triple formats merge them."""
@@ -132,21 +150,19 @@ class Graph:
     def _serialize(self, out, fmt: ox.RdfFormat) -> None:
         prefixes = {k: v for k, v in PREFIXES.items()} if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
         if fmt.supports_datasets:
-            quads = sorted(self.store.quads_for_pattern(None, None, None, None), key=_quad_key)
+            quads = sorted(self.quads(), key=_quad_key)
             ox.serialize(quads, out, fmt, prefixes=prefixes) if prefixes else ox.serialize(quads, out, fmt)
         else:
             triples = sorted(self.triples(), key=_triple_key)
             ox.serialize(triples, out, fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, out, fmt)
 
     def __len__(self) -> int:
-        return len(self.store)
+        return self.statements()
 
     def statements(self, fmt: ox.RdfFormat | None = None) -> int:
         """How many statements writing the graph as ``fmt`` gives (default: its own file format, or quads)."""
         fmt = fmt or self.file_format
-        if fmt is None or fmt.supports_datasets:
-            return len(self.store)
-        return sum(1 for _ in self.triples())
+        return sum(1 for _ in (self.quads() if fmt is None or fmt.supports_datasets else self.triples()))
 
     # ------------------------------------------------------------ lifecycle
 
@@ -230,6 +246,8 @@ def open_source(location: str) -> Graph:
     try:
         if fmt.supports_datasets:
             store.load(path=str(path), format=fmt)
+            store.extend([ox.Quad(q.subject, q.predicate, q.object, MERGED)
+                          for q in store.quads_for_pattern(None, None, None, None) if q.graph_name != MERGED])
         else:
             store.load(path=str(path), format=fmt, to_graph=ox.DefaultGraph())
     except SyntaxError as e:

@@ -7,12 +7,13 @@ import sys
 import pyoxigraph as ox
 import pytest
 
-from conftest import (HALVIK, KLA, MAREN, RIVER, VELMORA, count_query, document, fact,
+from conftest import (HALVIK, KLA, MAREN, NG, OSTRAVA, RIVER, VELMORA, count_query, document, fact,
                       handmade_documents, write_documents)
 from newsgraph.build import doc_iri, document_quads, entity_iri
 from newsgraph.errors import StoreError
 from newsgraph.store import is_store_dir, open_source, open_target
 
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 ALL_QUADS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 LABELS = "SELECT ?l WHERE { ?e rdfs:label ?l }"
 
@@ -25,8 +26,19 @@ def labels(store) -> set[str]:
 
 
 def quads(store) -> set[ox.Quad]:
+    """The quads of the documents' graphs."""
     s = ox.Store(str(store))
-    return set(s.quads_for_pattern(None, None, None, None))
+    return {q for q in s.quads_for_pattern(None, None, None, None) if isinstance(q.graph_name, ox.NamedNode)}
+
+
+def merged(store) -> set[ox.Triple]:
+    """The triples of the default graph, which should be the merge of the documents' graphs."""
+    s = ox.Store(str(store))
+    return {q.triple for q in s.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+
+
+def merge_of(quad_set: set[ox.Quad]) -> set[ox.Triple]:
+    return {q.triple for q in quad_set}
 
 
 # -------------------------------------------------------------- through the CLI
@@ -49,6 +61,7 @@ def test_building_an_article_twice_changes_nothing(cli, tmp_path):
     result = cli.ok("build", RIVER, "-o", store)
     assert "0 articles added, 1 unchanged, 0 skipped" in result.stderr
     assert quads(store) == before
+    assert merged(store) == merge_of(before)
 
 
 @pytest.mark.model
@@ -84,6 +97,7 @@ def test_a_changed_article_replaces_its_old_graph(cli, tmp_path):
     assert {"Lena Castell", "Dravenport"} <= now
     assert not {"Idris Maren", "Corvanne"} & now  # only in the old text: gone
     assert {q for q in quads(store) if q.graph_name.value == doc_iri("other")} == other_quads
+    assert merged(store) == merge_of(quads(store))
 
 
 def test_a_non_empty_directory_that_is_not_a_store_is_refused(cli, tmp_path):
@@ -141,8 +155,29 @@ def test_remove_document_drops_only_its_graph(tmp_path):
     assert graph.remove_document(doc_iri("river")) is True
     assert graph.remove_document(doc_iri("river")) is False
     graph.close()
-    del graph
     assert quads(store) == set(document_quads(docs[1]))
+    assert merged(store) == merge_of(quads(store))  # Halvik, in both documents, stays
+
+
+def test_the_default_graph_is_the_merge_of_the_documents(tmp_path):
+    store = tmp_path / "store"
+    docs = handmade_documents()
+    write_documents(str(store), docs)
+    assert merged(store) == merge_of(quads(store))
+    halvik_type = ox.Triple(ox.NamedNode(entity_iri(HALVIK)), ox.NamedNode(RDF_TYPE), ox.NamedNode(NG + "Person"))
+    assert sum(1 for q in quads(store) if q.triple == halvik_type) == 2  # stated by both documents
+    assert count_query(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ <{entity_iri(HALVIK)}> a ?c }}") == 1
+    assert count_query(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == len(merged(store))
+    assert count_query(store, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }") == len(quads(store))
+
+    changed = document("river", "(no Halvik now)", [MAREN, KLA, VELMORA], [fact(KLA, "captured", VELMORA, "x")])
+    graph = open_target(str(store))
+    graph.put_document(doc_iri("river"), document_quads(changed))
+    graph.close()
+    assert merged(store) == merge_of(quads(store))
+    assert halvik_type in merged(store)  # harbour still states it
+    assert ox.Triple(ox.NamedNode(entity_iri(KLA)), ox.NamedNode(NG + "captured"), ox.NamedNode(entity_iri(OSTRAVA))) \
+        not in merged(store)
 
 
 def test_has_document_knows_the_content_hash(tmp_path):
