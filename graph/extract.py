@@ -178,6 +178,10 @@ class _DocExtraction:
             words = [t.lemma_.lower() for t in ent if t.is_alpha]
             if words and ent[0].text[:1].isupper() and (words[-1] in self.ex.facilities or words[0] in self.ex.facilities):
                 cls = "Location"  # "Gate 27", "the Australian Embassy": named facilities are places
+            root = ent.root
+            if (root.dep_ == "pobj" and root.head.lower_ == "of" and root.head.head.pos_ == "NOUN"
+                    and root.head.head.lemma_.lower() in self.ex.place_nouns):
+                cls = "Location"  # "the town of Bir Hakim"
             if cls is None:
                 continue
             # "Haftar's Libyan National Army" is two names: split at an inner possessive.

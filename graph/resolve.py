@@ -19,6 +19,7 @@ from .records import Entity, Fact, Mention, Relation
 
 _REGNAL = re.compile(r"\s+(?:[ivx]{1,4}|jr|sr)$")
 _GENERIC_ORG_WORDS = {"party", "movement", "group", "front", "organization", "organisation", "alliance", "army", "militia"}
+_TIE_ORDER = ("Organization", "Person", "Location")
 _SMALL_WORDS = {"of", "the", "and", "for", "de", "al", "el", "in", "on", "&"}
 
 
@@ -231,11 +232,10 @@ def _entity(group: list[Mention]) -> Entity:
     surface.update(_clean_surface(f"{m.title} {m.text}") for m in group if m.title)
     classes = Counter(m.cls for m in group)
     longest = max(group, key=lambda m: (not _is_acronym(m.text), len(m.text.split()), len(m.text)))
-    top = classes.most_common()
-    cls = top[0][0]
-    if len(top) > 1 and top[0][1] == top[1][1]:
-        cls = longest.cls
-    if any(m.cls == "Person" and len(m.text.split()) > 1 for m in group):
+    # ties go to the class the recognizer gets wrong least often: unknown places pass for people
+    # and organisations far more often than the other way round
+    cls = max(classes, key=lambda c: (classes[c], _TIE_ORDER.index(c) if c in _TIE_ORDER else -1))
+    if any(m.cls == "Person" and len(m.text.split()) > 1 for m in group) and "Location" not in classes:
         cls = "Person"
     label = _clean_surface(longest.text)
     names = tuple(sorted(n for n in surface if n != label))
