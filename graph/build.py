@@ -89,7 +89,7 @@ def document_quads(result: DocumentResult) -> list[ox.Quad]:
         for name in ent.names:
             add((e, ALT, _t(name)))
         add((d, _n(ng("mentions")), e))
-        m = _n(iri.mint("mention", f"{art.id}\n{ent.label}"))
+        m = _n(iri.mint("mention", _digest(art.id, ent.label)))
         add((d, _n(ng("mentioning")), m))
         add((m, TYPE, _n(ng("Mentioning"))))
         add((m, _n(ng("entity")), e))
@@ -105,8 +105,7 @@ def document_quads(result: DocumentResult) -> list[ox.Quad]:
             if specs[rel.prop].get("symmetric"):
                 add((o, p, s))
         ev = rel.evidence
-        key = "\n".join([art.id, rel.prop, subj.label, obj.label, str(ev.start), ev.trigger, ev.rule])
-        a = _n(iri.mint("assertion", hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]))
+        a = _n(iri.mint("assertion", _digest(art.id, rel.prop, subj.label, obj.label, str(ev.start), ev.trigger, ev.rule)))
         add((a, TYPE, _n(ng("Assertion"))))
         add((a, _n(RDF + "subject"), s))
         add((a, _n(RDF + "predicate"), p))
@@ -124,6 +123,12 @@ def document_quads(result: DocumentResult) -> list[ox.Quad]:
             add((a, _n(ng("attributedTo")), _n(entity_iri(fact.speaker))))
     unique = sorted(set(triples), key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
     return [ox.Quad(s, p, o, d) for s, p, o in unique]
+
+
+def _digest(*parts: str) -> str:
+    """A short stable key for nodes that have no name of their own (assertions, mentionings)."""
+    joined = "\x00".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(joined).hexdigest()[:24]
 
 
 def _date(value: str) -> ox.Literal:

@@ -15,19 +15,21 @@ from .resources import NG, ontology_labels, relation_specs
 from .store import Graph
 
 CLASSES = ("Person", "Organization", "Location")
+# ORDER BY everywhere: SPARQL results come in no set order, and the same graph, from a file
+# or a store, should give the same GraphML and GEXF.
 
 _ENTITIES = """
 SELECT ?e ?cls ?label WHERE {
   ?e a ?cls . VALUES ?cls { ng:Person ng:Organization ng:Location }
   OPTIONAL { ?e rdfs:label ?label }
-}"""
-_NAMES = "SELECT ?e ?name WHERE { ?e skos:altLabel ?name }"
+} ORDER BY ?e ?cls ?label"""
+_NAMES = "SELECT ?e ?name WHERE { ?e skos:altLabel ?name } ORDER BY ?e ?name"
 _MENTIONS = """
 SELECT ?e ?doc ?count ?title WHERE {
   ?doc ng:mentioning ?m . ?m ng:entity ?e ; ng:mentionCount ?count .
   OPTIONAL { ?doc dcterms:title ?title }
-}"""
-_FACTS = "SELECT ?s ?p ?o WHERE { ?s ?p ?o . VALUES ?p { %s } }"
+} ORDER BY ?e ?doc"""
+_FACTS = "SELECT ?s ?p ?o WHERE { ?s ?p ?o . VALUES ?p { %s } } ORDER BY ?s ?p ?o"
 _EVIDENCE = """
 SELECT ?s ?p ?o ?sentence ?doc ?id ?title ?date ?url ?rule ?trigger WHERE {
   ?a a ng:Assertion ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ;

@@ -20,8 +20,9 @@ LABELS = {"Idris Maren", "Tomas Halvik", "Lena Castell", "Kessarine Liberation A
 
 
 def read_network(path) -> nx.MultiDiGraph:
-    reader = nx.read_graphml if path.suffix == ".graphml" else nx.read_gexf
-    return reader(path, force_multigraph=True)
+    if path.suffix == ".graphml":
+        return nx.read_graphml(path, force_multigraph=True)
+    return nx.MultiDiGraph(nx.read_gexf(path))
 
 
 def page_data(path) -> dict:
