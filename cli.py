@@ -136,7 +136,7 @@ def export(graph_path, output, focus, depth, relations, query_file, title, timeo
     \b
     Example:
       newsgraph export graph.ttl -o graph.html
-      newsgraph export store/ -o haftar.html --focus "Khalifa Haftar" --depth 2
+      newsgraph export store/ -o osman.html --focus "Tarek Osman" --depth 2
       newsgraph export store/ -o captures.graphml --relation captured
     """
     from newsgraph.export import export as run_export, export_format

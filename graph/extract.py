@@ -7,7 +7,7 @@ names the ``trigger`` token and, where syntax fixes them, the ``subject`` and
 
 * an argument token becomes entity mentions: the mention it is part of, the
   conjuncts coordinated with it ("captured A and B"), the owner of a group
-  noun ("LNA forces", "Haftar's troops", "the village of X"), the referent
+  noun ("CLF forces", "Osman's troops", "the village of X"), the referent
   of a relative pronoun or of an unambiguous subject pronoun;
 * a subject the pattern leaves open is the trigger's own subject, the noun a
   participle modifies ("forces loyal to X"), or the subject of the clause a
@@ -177,14 +177,14 @@ class _DocExtraction:
             cls = self.ex.labels.get(ent.label_)
             words = [t.lemma_.lower() for t in ent if t.is_alpha]
             if words and ent[0].text[:1].isupper() and (words[-1] in self.ex.facilities or words[0] in self.ex.facilities):
-                cls = "Location"  # "Gate 27", "the Australian Embassy": named facilities are places
+                cls = "Location"  # "Gate 9", "the Danish Embassy": named facilities are places
             root = ent.root
             if (root.dep_ == "pobj" and root.head.lower_ == "of" and root.head.head.pos_ == "NOUN"
                     and root.head.head.lemma_.lower() in self.ex.place_nouns):
                 cls = "Location"  # "the town of Bir Hakim"
             if cls is None:
                 continue
-            # "Haftar's Libyan National Army" is two names: split at an inner possessive.
+            # "Osman's Coastal Liberation Front" is two names: split at an inner possessive.
             part: list[Token] = []
             parts: list[list[Token]] = []
             for t in ent:
@@ -200,27 +200,27 @@ class _DocExtraction:
             title = ""
             if (cls == "Person" and before is not None and before.text.istitle()
                     and before.lemma_.lower() in self.ex.titles):
-                title = before.text  # "Pope John Paul II" is a name too
+                title = before.text  # "King Harald V" is a name too
             for p in parts:
                 m = self._mention(p, cls)
                 if m is not None:
                     yield replace(m, title=title) if title and len(parts) == 1 else m
 
     def _acronym_mentions(self) -> Iterable[Mention]:
-        """"Libyan National Army (LNA)": the bracketed acronym is a mention of the same class."""
+        """"Coastal Liberation Front (CLF)": the bracketed acronym is a mention of the same class."""
         for ent in self.doc.ents:
             cls = self.ex.labels.get(ent.label_)
             if cls is None or ent.end + 2 >= len(self.doc):
                 continue
             open_, acro, close = self.doc[ent.end], self.doc[ent.end + 1], self.doc[ent.end + 2]
             if open_.text == "(" and close.text == ")" and _ACRONYM.match(acro.text) and not acro.ent_type_:
-                # "Libyan National Army (LNA)" names the army again; "... Kashmir (AFP)" credits an agency
+                # "Coastal Liberation Front (CLF)" names the front again; "... Marsa (AFP)" credits an agency
                 s, e = acro.idx, acro.idx + len(acro.text)
                 own = cls if resolve.abbreviates(acro.text, ent.text) else "Organization"
                 yield Mention(s, e, self.text[s:e], own, self._sentence_of(acro))
 
     def _add_repeats(self, mentions: list[Mention]) -> list[Mention]:
-        """Other occurrences of a name already found ("LNA forces" after "(LNA)") are mentions too."""
+        """Other occurrences of a name already found ("CLF forces" after "(CLF)") are mentions too."""
         names: dict[str, str] = {}
         for m in mentions:
             names.setdefault(m.text, m.cls)
@@ -238,7 +238,7 @@ class _DocExtraction:
             if s in covered or (e - 1) in covered:
                 continue
             span = self.doc.char_span(s, e)
-            if span is None:  # not on token boundaries: "LNA" inside "LNAs"
+            if span is None:  # not on token boundaries: "CLF" inside "CLFs"
                 continue
             added.append(Mention(s, e, match.group(), names[match.group()], self._sentence_of(span[0])))
             covered.update(range(s, e))
@@ -334,14 +334,14 @@ class _DocExtraction:
         return self._sentence_of(tok) == 0 and len(self.sents) > 1 and _title_case(self.sents[0])
 
     def _owners(self, tok: Token, depth: int) -> list[Mention]:
-        """Who a group noun stands for: "Haftar's forces", "LNA fighters", "the village of X"."""
+        """Who a group noun stands for: "Osman's forces", "CLF fighters", "the village of X"."""
         kids = list(tok.children)
-        for c in kids:  # "its U.N. diplomats": a pronoun owner outranks a descriptive name
+        for c in kids:  # "its EU diplomats": a pronoun owner outranks a descriptive name
             if c.dep_ == "poss" and c.pos_ == "PRON":
                 found = self._mentions_of_one(c, depth + 1)
                 if found:
                     return found
-        # "Haftar's LNA forces", "Sharon's Likud party": the named group before its leader.
+        # "Osman's CLF forces", "Weber's Green party": the named group before its leader.
         for deps in (("compound", "nmod", "amod", "npadvmod"), ("poss",)):
             found = []
             for c in kids:
@@ -358,10 +358,10 @@ class _DocExtraction:
         return list(dict.fromkeys(found))
 
     def resolve_role(self, tok: Token) -> list[Mention]:
-        """"The UN secretary-general said ...": the person a later sentence names as speaker.
+        """"The French president said ...": the person a later sentence names as speaker.
 
         Newswire introduces a speaker by title, then quotes them by name
-        ("..., Antonio Guterres said"). A definite title with no name is taken
+        ("..., Maria Lindqvist said"). A definite title with no name is taken
         to be the first person who is the subject of a speech verb in the next
         three sentences and is not named in the title's own sentence.
         """

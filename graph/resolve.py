@@ -1,9 +1,9 @@
 """Mentions → entities: the names of one document that refer to one thing.
 
 Within a document, mentions merge when they are the same name (ignoring case,
-dots and a possessive), a surname of a full name ("Haftar" → "Khalifa
-Haftar"), or an acronym of a longer name, written next to it ("Libyan
-National Army (LNA)") or matching its initials ("UN" → "United Nations").
+dots and a possessive), a surname of a full name ("Osman" → "Tarek
+Osman"), or an acronym of a longer name, written next to it ("Coastal
+Liberation Front (CLF)") or matching its initials ("AU" → "African Union").
 Place names the model mistypes as organisations are retyped from a gazetteer.
 Pure Python on :class:`~newsgraph.records.Mention` records: no spaCy here.
 """
@@ -36,7 +36,7 @@ _ARTICLE = re.compile(r"^(?:al|el|ad|as|ash|an|ar|at|az|ul)-")
 
 
 def person_key(name: str) -> str:
-    """The surname of a person's name, for telling people apart ("al-Zarqawi" → "zarqawi")."""
+    """The surname of a person's name, for telling people apart ("al-Masri" → "masri")."""
     parts = _REGNAL.sub("", normalize(name)).split()
     return _ARTICLE.sub("", parts[-1]) if parts else ""
 
@@ -47,7 +47,7 @@ def _is_acronym(name: str) -> bool:
 
 
 def abbreviates(acronym: str, name: str) -> bool:
-    """Whether an acronym's letters appear, in order, among a name's capitals: "LNA" / "Libyan National Army"."""
+    """Whether an acronym's letters appear, in order, among a name's capitals: "CLF" / "Coastal Liberation Front"."""
     letters = [c for c in acronym.upper() if c.isalpha()]
     caps = [c for c in name if c.isupper()]
     words = [w[0].upper() for w in re.split(r"[\s\-]+", name) if w]
@@ -94,7 +94,7 @@ def harmonize(mentions: list[Mention]) -> list[Mention]:
     for m in mentions:
         if normalize(m.text) in places and (not _is_acronym(m.text) or len(m.text) > 4) and (
                 m.cls == "Organization" or (m.cls == "Person" and m.text.isupper())):
-            m = replace(m, cls="Location")  # "Gharyan" as an organisation, "KHARTOUM" as a person
+            m = replace(m, cls="Location")  # "Marsa" as an organisation, "NAIROBI" as a person
         out.append(m)
     surnames = {person_key(m.text) for m in out if m.cls == "Person" and len(m.text.split()) > 1}
     return [
@@ -118,7 +118,7 @@ def _one_edit(a: str, b: str) -> bool:
 
 
 def _could_be_person(m: Mention) -> bool:
-    """A one-word name the model typed otherwise ("Haftar's" as an organisation) may still be a surname."""
+    """A one-word name the model typed otherwise ("Osman's" as an organisation) may still be a surname."""
     return m.cls == "Organization" and not _is_acronym(m.text)
 
 
@@ -154,13 +154,13 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
             cl.union(by_key[k], i)
         else:
             by_key[k] = i
-    # "Libyan National Army (LNA)"
+    # "Coastal Liberation Front (CLF)"
     for i in range(len(ms) - 1):
         a, b = ms[i], ms[i + 1]
         if (_is_acronym(b.text) and text[a.end:b.start].strip() == "(" and text[b.end:b.end + 1] == ")"
                 and abbreviates(b.text, a.text)):
             cl.union(i, i + 1)
-    # "Labour" and "Labour party"; "N. Korea" and "North Korea"
+    # "Green" and "Green party"; "S. Sudan" and "South Sudan"
     for i, m in enumerate(ms):
         k = normalize(m.text)
         words = k.split()
@@ -177,7 +177,7 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
             roots = {cl.find(j) for j in matches}
             if len(roots) == 1:
                 cl.union(i, matches.pop())
-    # surnames and first-name-less forms of people; first names alone ("Saddam")
+    # surnames and first-name-less forms of people; first names alone ("Nelson")
     people = [i for i in idx if ms[i].cls == "Person"]
     by_surname: dict[str, set[int]] = {}
     by_first: dict[str, set[int]] = {}
@@ -196,7 +196,7 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
             if len(roots) == 1:
                 cl.union(i, roots.pop())
                 break
-        else:  # a misspelt surname: "Alhudairi" for "Alhudair"
+        else:  # a misspelt surname: "Lindqvistt" for "Lindqvist"
             if m.cls == "Person" and len(key) >= 6:
                 near = {r for k, rs in by_surname.items() if len(k) >= 6 and _one_edit(k, key) for r in rs}
                 roots = {cl.find(j) for j in near}

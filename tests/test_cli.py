@@ -143,6 +143,15 @@ def test_output_files_are_readable_by_others(every_format):
         assert path.stat().st_mode & 0o044 == 0o044, f"{path.name} is {oct(path.stat().st_mode)}"
 
 
+@pytest.mark.model
+def test_summary_counts_what_the_output_holds(cli, tmp_path):
+    for suffix in ("ttl", "nq"):  # the articles share entities: merged triples < quads
+        out = tmp_path / f"graph.{suffix}"
+        result = cli.ok("build", ARTICLES, "-o", out)
+        assert result.stderr.endswith(f" {triple_count(out)} triples in {out}\n"), result.stderr
+    assert triple_count(tmp_path / "graph.ttl") < triple_count(tmp_path / "graph.nq")
+
+
 def test_unknown_output_suffix_names_it_and_the_choices(cli, tmp_path):
     line = cli.fail("build", RIVER, "-o", tmp_path / "out.tt")
     assert "'tt'" in line

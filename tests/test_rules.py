@@ -130,8 +130,8 @@ FACTS = [
     # captured: active, coordination, control, "fall to", passive, group nouns, participles
     ("The Kurdish Peshmerga captured Sinjar on Friday.", {("Kurdish Peshmerga", "captured", "Sinjar")}),
     ("Hezbollah fighters seized Qusair after weeks of fighting.", {("Hezbollah", "captured", "Qusair")}),
-    ("The Taliban took control of Kunduz on Monday.", {("Taliban", "captured", "Kunduz")}),
-    ("Kunduz fell to the Taliban on Monday.", {("Taliban", "captured", "Kunduz")}),
+    ("The Houthis took control of Aden on Monday.", {("Houthis", "captured", "Aden")}),
+    ("Aden fell to the Houthis on Monday.", {("Houthis", "captured", "Aden")}),
     ("Assad's forces recaptured Palmyra in March.", {("Assad", "captured", "Palmyra")}),
     ("The Kurdish Peshmerga captured Sinjar, a spokesman said.", {("Kurdish Peshmerga", "captured", "Sinjar")}),
     # met-with: transitive, reciprocal, light verb + noun, receive, reported speech, titles
@@ -140,10 +140,10 @@ FACTS = [
     ("Macron and Scholz met in Paris.", {("Macron", "metWith", "Scholz")}),
     ("Emmanuel Macron held talks with Olaf Scholz in Berlin.",
      {("Emmanuel Macron", "metWith", "Olaf Scholz")}),
-    ("Vladimir Putin received Recep Tayyip Erdogan in the Kremlin.",
-     {("Vladimir Putin", "metWith", "Recep Tayyip Erdogan")}),
-    ("Recep Tayyip Erdogan said he had met Vladimir Putin in Sochi.",
-     {("Recep Tayyip Erdogan", "metWith", "Vladimir Putin")}),
+    ("Alexander Lukashenko received Viktor Orban in Minsk.",
+     {("Alexander Lukashenko", "metWith", "Viktor Orban")}),
+    ("Recep Tayyip Erdogan said he had met Alexander Lukashenko in Sochi.",
+     {("Recep Tayyip Erdogan", "metWith", "Alexander Lukashenko")}),
     # allied-to: prepositional, relative clause, coalition, loyal to, sided with, apposition, hyphenated
     ("The Houthis are allied with Iran.", {("Houthis", "alliedTo", "Iran")}),
     ("The Houthis, who are allied to Iran, fired missiles at ships.",
@@ -154,19 +154,19 @@ FACTS = [
      {("Wagner", "alliedTo", "Yevgeny Prigozhin")}),
     ("The Democratic Party sided with the Green Party in the dispute.",
      {("Democratic Party", "alliedTo", "Green Party")}),
-    ("Viktor Orban, a close ally of Vladimir Putin, won the election.",
-     {("Viktor Orban", "alliedTo", "Vladimir Putin")}),
-    ("The Taliban-allied Haqqani network claimed the attack.",
-     {("Haqqani", "alliedTo", "Taliban")}),
+    ("Viktor Orban, a close ally of Alexander Lukashenko, won the election.",
+     {("Viktor Orban", "alliedTo", "Alexander Lukashenko")}),
+    ("The Hezbollah-allied Amal Movement won the vote.",
+     {("Amal Movement", "alliedTo", "Hezbollah")}),
 ]
 
 NON_FACTS = [
     # sentence, the report that must be kept (subject, property, object, polarity, modality)
-    ("The Taliban failed to capture Kunduz.", ("Taliban", "captured", "Kunduz", "positive", "attempted")),
-    ("The Taliban did not capture Kunduz, officials said.", ("Taliban", "captured", "Kunduz", "negative", "asserted")),
-    ("The Taliban denied seizing Kunduz.", ("Taliban", "captured", "Kunduz", "positive", "denied")),
-    ("The Taliban will try to take Kunduz next week.", ("Taliban", "captured", "Kunduz", "positive", "attempted")),
-    ("If the Taliban captures Kunduz, the war could end.", ("Taliban", "captured", "Kunduz", "positive", "hypothetical")),
+    ("The Houthis failed to capture Aden.", ("Houthis", "captured", "Aden", "positive", "attempted")),
+    ("The Houthis did not capture Aden, officials said.", ("Houthis", "captured", "Aden", "negative", "asserted")),
+    ("The Houthis denied seizing Aden.", ("Houthis", "captured", "Aden", "positive", "denied")),
+    ("The Houthis will try to take Aden next week.", ("Houthis", "captured", "Aden", "positive", "attempted")),
+    ("If the Houthis seize Aden, the war could end.", ("Houthis", "captured", "Aden", "positive", "hypothetical")),
     ("Emmanuel Macron will meet Olaf Scholz next week.", ("Emmanuel Macron", "metWith", "Olaf Scholz", "positive", "planned")),
     ("Emmanuel Macron is due to meet Olaf Scholz on Monday.",
      ("Emmanuel Macron", "metWith", "Olaf Scholz", "positive", "planned")),
@@ -175,8 +175,8 @@ NON_FACTS = [
 ]
 
 NOTHING = [
-    "The Taliban withdrew from Kunduz on Friday.",
-    "The Taliban advanced on Kunduz but were pushed back.",
+    "The Houthis withdrew from Aden on Friday.",
+    "The Houthis advanced on Aden but were pushed back.",
     "Emmanuel Macron spoke to Olaf Scholz by telephone on Sunday.",
     "Emmanuel Macron cancelled a planned meeting with Olaf Scholz.",
     "The government is backed by Russia.",
