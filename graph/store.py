@@ -118,7 +118,7 @@ class Graph:
 
     def query(self, sparql: str, **kwargs):
         """Run SPARQL on Oxigraph's engine; the default graph is the merge of all documents."""
-        return self.store.query(sparql, use_default_graph_as_union=True, **kwargs)
+        return self.store.query(sparql, **kwargs)
 
     def triples(self) -> Iterable[ox.Triple]:
         """Every distinct triple, documents' graphs merged."""

@@ -12,6 +12,7 @@ import gc
 import http.server
 import shutil
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,12 +82,14 @@ def triple_count(path: Path) -> int:
     fmt = rdf_format(path)
     theirs = len(list(ox.parse(path=str(path), format=fmt)))
     rdflib_format = {"ttl": "turtle", "nt": "nt", "nq": "nquads", "trig": "trig", "jsonld": "json-ld"}[path.suffix[1:]]
-    if fmt.supports_datasets:
-        ds = rdflib.Dataset()
-        ds.parse(path, format=rdflib_format)
-        ours = len(list(ds.quads((None, None, None, None))))
-    else:
-        ours = len(rdflib.Graph().parse(path, format=rdflib_format))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # rdflib's Dataset internals
+        if fmt.supports_datasets:
+            ds = rdflib.Dataset()
+            ds.parse(path, format=rdflib_format)
+            ours = len(list(ds.quads((None, None, None, None))))
+        else:
+            ours = len(rdflib.Graph().parse(path, format=rdflib_format))
     assert ours == theirs, f"{path.name}: rdflib reads {ours}, pyoxigraph reads {theirs}"
     return ours
 

@@ -1,4 +1,4 @@
-"""An article built with the real model, exported as HTML and opened in headless Chromium.
+"""Articles built with the real model, exported as HTML and opened in headless Chromium.
 
 The page must draw every typed entity of the graph, offline: any request that
 is not the page itself is aborted and recorded.
@@ -19,6 +19,7 @@ pytestmark = [
     pytest.mark.model,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no system Chromium at {CHROMIUM}"),
 ]
+SAMPLE = Path(__file__).parent.parent / "samples" / "harbour-offensive.txt"
 LABELS = "SELECT ?l WHERE { ?e a ?c ; rdfs:label ?l VALUES ?c { ng:Person ng:Organization ng:Location } }"
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
@@ -33,10 +34,14 @@ def browser():
         b.close()
 
 
-def test_exported_article_draws_every_entity_offline(cli, browser, tmp_path):
-    graph = tmp_path / "river.ttl"
-    page_path = tmp_path / "river.html"
-    cli.ok("build", RIVER, "-o", graph, "-q")
+@pytest.mark.parametrize("article", [
+    pytest.param(SAMPLE, id="sample", marks=pytest.mark.skipif(not SAMPLE.exists(), reason=f"no {SAMPLE.name}")),
+    pytest.param(RIVER, id="river"),
+])
+def test_exported_article_draws_every_entity_offline(cli, browser, tmp_path, article):
+    graph = tmp_path / "graph.ttl"
+    page_path = tmp_path / "graph.html"
+    cli.ok("build", article, "-o", graph, "-q")
     cli.ok("export", graph, "-o", page_path, "--title", "River offensive")
     entities = count_query(graph)
     facts = count_query(graph, "SELECT (COUNT(*) AS ?n) WHERE { ?s ng:captured|ng:metWith|ng:alliedTo ?o }")

@@ -216,3 +216,17 @@ def test_file_target_is_written_only_on_close(tmp_path):
     assert written == {q for d in handmade_documents() for q in document_quads(d)}
     halvik = entity_iri(HALVIK)
     assert {q.graph_name.value for q in written if q.subject.value == halvik} == {doc_iri("river"), doc_iri("harbour")}
+
+
+def test_len_counts_what_a_dump_writes(tmp_path):
+    docs = handmade_documents()
+    every = {q for d in docs for q in document_quads(d)}
+    for suffix, expected in (("ttl", len({q.triple for q in every})), ("nq", len(every))):
+        graph = open_target(str(tmp_path / f"graph.{suffix}"))
+        for d in docs:
+            graph.put_document(doc_iri(d.article.id), document_quads(d))
+        assert len(graph) == expected
+        graph.close()
+        assert len(open_source(str(tmp_path / f"graph.{suffix}"))) == expected
+    write_documents(str(tmp_path / "store"), docs)
+    assert len(open_source(str(tmp_path / "store"))) == len(every)
