@@ -303,8 +303,10 @@ class _DocExtraction:
         it names a body ("State", "Front"), else Person for two or more words
         and Organization for one.
         """
-        if tok.ent_type_ not in ("", "PRODUCT", "WORK_OF_ART", "LAW", "EVENT") or self._in_headline(tok):
+        if tok.ent_type_ not in ("", "PRODUCT", "WORK_OF_ART", "LAW", "EVENT", "NORP") or self._in_headline(tok):
             return []
+        if tok.ent_type_ == "NORP" and tok.tag_ != "NNP":
+            return []  # "the Kurds", "Shiites": peoples, not named actors; a singular "Samarra" is a mistyped name
         if tok.dep_ == "compound" and (tok.head.lemma_.lower() in self.ex.titles or tok.head.lemma_.lower() in self.ex.group_nouns):
             return []  # "Prime" in "Prime Minister", "Army" in "Army officers" are not names of their own
         words = [tok]
@@ -496,9 +498,17 @@ class _DocExtraction:
                     modality = _stronger(modality, lex["governing_verbs"][lemma])
                 elif lemma in lex["noun_event_heads"] and trigger.pos_ == "NOUN":
                     modality = _stronger(modality, lex["noun_event_heads"][lemma])
-        # A bare infinitive of purpose ("in a bid to close", "moved to take") did not happen (yet).
-        if any(c.dep_ == "aux" and c.lower_ == "to" for c in trigger.children) and trigger.dep_ in ("advcl", "acl", "relcl", "ccomp"):
-            modality = _stronger(modality, "planned")
+        # An infinitive has not happened (yet): "Bush to meet Putin", "in a bid to close", "agreed to form";
+        # only implicative verbs make it a fact: "managed to take".
+        for node in chain:
+            if node.pos_ in ("NOUN", "PROPN"):
+                continue
+            if any(c.dep_ == "aux" and c.lower_ == "to" for c in node.children):
+                if not (node.dep_ == "xcomp" and node.head.lemma_.lower() in lex["implicative_verbs"]):
+                    modality = _stronger(modality, "planned")
+                break
+            if node.dep_ != "conj":
+                break
         if trigger.lemma_.lower() in lex["irrealis_modifiers"]:
             modality = _stronger(modality, "planned")
         return polarity, modality

@@ -133,6 +133,7 @@ FACTS = [
     ("The Houthis took control of Aden on Monday.", {("Houthis", "captured", "Aden")}),
     ("Aden fell to the Houthis on Monday.", {("Houthis", "captured", "Aden")}),
     ("Assad's forces recaptured Palmyra in March.", {("Assad", "captured", "Palmyra")}),
+    ("The Houthis managed to take Aden after a long siege.", {("Houthis", "captured", "Aden")}),
     ("The Kurdish Peshmerga captured Sinjar, a spokesman said.", {("Kurdish Peshmerga", "captured", "Sinjar")}),
     # met-with: transitive, reciprocal, light verb + noun, receive, reported speech, titles
     ("French President Emmanuel Macron met German Chancellor Olaf Scholz in Paris on Thursday.",
@@ -171,6 +172,8 @@ NON_FACTS = [
     ("Emmanuel Macron will meet Olaf Scholz next week.", ("Emmanuel Macron", "metWith", "Olaf Scholz", "positive", "planned")),
     ("Emmanuel Macron is due to meet Olaf Scholz on Monday.",
      ("Emmanuel Macron", "metWith", "Olaf Scholz", "positive", "planned")),
+    ("Macron to meet Scholz in Berlin.", ("Macron", "metWith", "Scholz", "positive", "planned")),
+    ("Emmanuel Macron agreed to meet Olaf Scholz in Paris.", ("Emmanuel Macron", "metWith", "Olaf Scholz", "positive", "planned")),
     ("Emmanuel Macron did not meet Olaf Scholz during the summit.",
      ("Emmanuel Macron", "metWith", "Olaf Scholz", "negative", "asserted")),
 ]
