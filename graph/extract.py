@@ -343,6 +343,11 @@ class _DocExtraction:
                 found = self._mentions_of_one(c, depth + 1)
                 if found:
                     return found
+        for c in kids:  # "US-led forces": the leader of the group
+            if c.dep_ == "amod" and c.lemma_.lower() == "lead":
+                found = [m for g in c.children if g.dep_ in ("npadvmod", "compound", "nmod") for m in self._mentions_of_one(g, depth + 1)]
+                if found:
+                    return found
         # "Osman's CLF forces", "Weber's Green party": the named group before its leader.
         for deps in (("compound", "nmod", "amod", "npadvmod"), ("poss",)):
             found = []
@@ -445,6 +450,11 @@ class _DocExtraction:
             if t.dep_ in _CLAUSE_UP and t.head != t:
                 if t.dep_ == "dobj" and t != trigger:
                     return None
+                if t.dep_ == "prep" and t.head.lemma_.lower() in self.lex["object_control_verbs"]:
+                    # "Poland accused Hungary of siding with Russia": the object does the siding
+                    for c in t.head.children:
+                        if c.dep_ in ("dobj", "obj"):
+                            return c
                 t = t.head
                 continue
             return None
@@ -466,9 +476,13 @@ class _DocExtraction:
             chain.append(t)
         while t.dep_ in ("xcomp", "ccomp", "pcomp", "conj", "acl", "advcl", "prep") and t.head != t:
             head = t.head
-            if t.dep_ == "xcomp" or (t.dep_ == "pcomp" and head.head.lemma_ in lex["governing_verbs"]):
+            if t.dep_ == "xcomp":
                 chain.append(head)
                 t = head
+                continue
+            if t.dep_ == "pcomp" and head.head.lemma_ in lex["governing_verbs"]:
+                chain.append(head.head)  # "accused X of siding with Y", "denied seizing": the verb over the preposition
+                t = head.head
                 continue
             if t.dep_ in ("ccomp", "pcomp") and head.lemma_ in lex["governing_verbs"] and lex["governing_verbs"][head.lemma_] == "denied":
                 chain.append(head)
@@ -633,7 +647,7 @@ class _DocExtraction:
         )
 
 
-_STRENGTH = {"asserted": 0, "hypothetical": 1, "planned": 2, "attempted": 3, "denied": 4}
+_STRENGTH = {"asserted": 0, "hypothetical": 1, "alleged": 2, "planned": 3, "attempted": 4, "denied": 5}
 
 
 def _stronger(a: str, b: str) -> str:

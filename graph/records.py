@@ -48,7 +48,7 @@ class Relation:
     """A relation between two mentions, with the evidence for it.
 
     ``polarity`` is ``positive`` or ``negative``; ``modality`` is ``asserted``
-    or one of ``planned``, ``failed``, ``attempted``, ``hypothetical``,
+    or one of ``planned``, ``attempted``, ``hypothetical``, ``alleged``,
     ``denied``. Only positive, asserted relations become direct triples.
     """
 

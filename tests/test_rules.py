@@ -134,6 +134,8 @@ FACTS = [
     ("Aden fell to the Houthis on Monday.", {("Houthis", "captured", "Aden")}),
     ("Assad's forces recaptured Palmyra in March.", {("Assad", "captured", "Palmyra")}),
     ("The Houthis managed to take Aden after a long siege.", {("Houthis", "captured", "Aden")}),
+    ("US-led forces captured Raqqa on Monday.", {("US", "captured", "Raqqa")}),
+    ("Hungary is a NATO ally.", {("Hungary", "alliedTo", "NATO")}),
     ("The Kurdish Peshmerga captured Sinjar, a spokesman said.", {("Kurdish Peshmerga", "captured", "Sinjar")}),
     # met-with: transitive, reciprocal, light verb + noun, receive, reported speech, titles
     ("French President Emmanuel Macron met German Chancellor Olaf Scholz in Paris on Thursday.",
@@ -172,6 +174,8 @@ NON_FACTS = [
     ("Emmanuel Macron will meet Olaf Scholz next week.", ("Emmanuel Macron", "metWith", "Olaf Scholz", "positive", "planned")),
     ("Emmanuel Macron is due to meet Olaf Scholz on Monday.",
      ("Emmanuel Macron", "metWith", "Olaf Scholz", "positive", "planned")),
+    ("Poland accused Hungary of siding with Russia.", ("Hungary", "alliedTo", "Russia", "positive", "alleged")),
+    ("Hezbollah said it had not captured Qusair.", ("Hezbollah", "captured", "Qusair", "negative", "asserted")),
     ("Macron to meet Scholz in Berlin.", ("Macron", "metWith", "Scholz", "positive", "planned")),
     ("Emmanuel Macron agreed to meet Olaf Scholz in Paris.", ("Emmanuel Macron", "metWith", "Olaf Scholz", "positive", "planned")),
     ("Emmanuel Macron did not meet Olaf Scholz during the summit.",
