@@ -57,6 +57,34 @@ def load(requested: str | None = None):
     return nlp
 
 
+_HEADLINE_END = re.compile(r"\.\s|\n|$")
+_WORD = re.compile(r"[^\W\d_][\w'’]*")
+_SMALL = frozenset("a an the of in on at to for and or with by from as is vs but over after into amid than up off out".split())
+
+
+def sentence_case_headline(text: str) -> str:
+    """Lower-case the words of a Title Case headline that the article itself never capitalises.
+
+    "Musharraf Meets Pope John Paul. ..." parses as "Musharraf meets Pope John
+    Paul": names keep their capitals (the body writes them so), verbs and
+    nouns lose them, and the parser and recognizer see ordinary English. The
+    first word is kept; the length of the text never changes.
+    """
+    end = _HEADLINE_END.search(text).start()
+    head, body = text[:end], text[end:]
+    words = list(_WORD.finditer(head))
+    content = [w for w in words if w.group().lower() not in _SMALL]
+    if len(content) < 3 or sum(w.group()[0].isupper() for w in content) / len(content) < 0.9 or not body.strip():
+        return text
+    capitalised = set(_WORD.findall(body))
+    out = list(head)
+    for w in words[1:]:
+        word = w.group()
+        if word[0].isupper() and word not in capitalised and word.upper() not in capitalised and not word.isupper():
+            out[w.start()] = word[0].lower()
+    return "".join(out) + body
+
+
 def prepare(text: str) -> str:
     """A same-length copy of ``text`` that spaCy parses well and quickly.
 
@@ -65,6 +93,7 @@ def prepare(text: str) -> str:
     symbols become spaces and very long whitespace-free runs are broken every
     100 characters. Character offsets in the result are offsets in the original.
     """
+    text = sentence_case_headline(text)
     text = _DATELINE_COLON.sub(lambda m: m.group(1) + ".", text)
     text = _DATELINE_DASH.sub(lambda m: m.group(1) + "." + " " * (len(m.group(2)) - 1), text)
     text = _SYMBOL_RUN.sub(lambda m: " " * len(m.group()), text)

@@ -105,6 +105,14 @@ def harmonize(mentions: list[Mention]) -> list[Mention]:
     ]
 
 
+def _subsequence(short: list[str], long: list[str]) -> bool:
+    """Whether the words of ``short`` appear in ``long`` in order, first and last words included."""
+    if short[0] != long[0] or short[-1] != long[-1]:
+        return False
+    it = iter(long)
+    return all(w in it for w in short)
+
+
 def _one_edit(a: str, b: str) -> bool:
     """Whether two different words are one insertion, deletion or substitution apart."""
     if a == b or abs(len(a) - len(b)) > 1:
@@ -177,6 +185,14 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
             roots = {cl.find(j) for j in matches}
             if len(roots) == 1:
                 cl.union(i, matches.pop())
+    # "UN Council" for "U.N. Security Council": a shorter organisation name inside a longer one
+    orgs = [(i, normalize(m.text).split()) for i, m in enumerate(ms) if m.cls == "Organization"]
+    for i, words in orgs:
+        if len(words) < 2:
+            continue
+        roots = {cl.find(j) for j, other in orgs if len(other) > len(words) and _subsequence(words, other)}
+        if len(roots) == 1:
+            cl.union(i, roots.pop())
     # surnames and first-name-less forms of people; first names alone ("Nelson")
     people = [i for i in idx if ms[i].cls == "Person"]
     by_surname: dict[str, set[int]] = {}
