@@ -49,6 +49,7 @@ class Rule:
     reciprocal: bool
     hyphen_before_trigger: bool
     object_owner_classes: tuple[str, ...] = ()
+    unless: tuple[dict, ...] = ()  # children of the trigger that block the rule: "took America to war"
 
 
 @dataclass
@@ -98,6 +99,7 @@ def load_rules(vocab) -> tuple[DependencyMatcher, dict[str, Rule]]:
                 reciprocal=bool(p.get("reciprocal", False)),
                 hyphen_before_trigger=bool(p.get("hyphen_before_trigger", False)),
                 object_owner_classes=tuple(p.get("object_owner_classes", spec.get("object_owner_classes", []))),
+                unless=tuple(p.get("unless", [])),
             )
     return matcher, rules
 
@@ -581,6 +583,8 @@ class _DocExtraction:
                 continue
             if rule.prop == "metWith" and self._remote(trigger):
                 continue
+            if any(_blocks(c, u) for c in trigger.children for u in rule.unless):
+                continue
             for subj_m, obj_m in self._argument_pairs(rule, nodes, trigger):
                 if subj_m == obj_m or subj_m.text == obj_m.text:
                     continue
@@ -648,6 +652,14 @@ class _DocExtraction:
 
 
 _STRENGTH = {"asserted": 0, "hypothetical": 1, "alleged": 2, "planned": 3, "attempted": 4, "denied": 5}
+
+
+def _blocks(token: Token, spec: dict) -> bool:
+    """Whether a child token matches an ``unless`` entry: {"DEP": ..., "LOWER": [...]}."""
+    dep, lower = spec.get("DEP"), spec.get("LOWER")
+    if dep is not None and token.dep_ != dep:
+        return False
+    return lower is None or token.lower_ in (lower if isinstance(lower, list) else [lower])
 
 
 def _stronger(a: str, b: str) -> str:

@@ -136,6 +136,7 @@ FACTS = [
     ("The Houthis managed to take Aden after a long siege.", {("Houthis", "captured", "Aden")}),
     ("US-led forces captured Raqqa on Monday.", {("US", "captured", "Raqqa")}),
     ("Hungary is a NATO ally.", {("Hungary", "alliedTo", "NATO")}),
+    ("Britain, America's closest ally, sent troops.", {("Britain", "alliedTo", "America")}),
     ("The Kurdish Peshmerga captured Sinjar, a spokesman said.", {("Kurdish Peshmerga", "captured", "Sinjar")}),
     # met-with: transitive, reciprocal, light verb + noun, receive, reported speech, titles
     ("French President Emmanuel Macron met German Chancellor Olaf Scholz in Paris on Thursday.",
@@ -188,6 +189,9 @@ NOTHING = [
     "Emmanuel Macron spoke to Olaf Scholz by telephone on Sunday.",
     "Emmanuel Macron cancelled a planned meeting with Olaf Scholz.",
     "The government is backed by Russia.",
+    "Macron met an ally of Orban in Rome.",  # the ally is not named, and Macron is not Orban's ally
+    "Hezbollah took Lebanon to war.",
+    "Macron arrived ahead of a meeting with Scholz.",
     "Turkish police arrested Selahattin Demirtas in Diyarbakir.",  # the arresting side is not named
 ]
 
