@@ -464,59 +464,59 @@ class _DocExtraction:
 
     # ------------------------------------------------------------ modality
 
+    def _event_chain(self, trigger: Token) -> list[tuple[Token, str]]:
+        """The trigger and the words its event depends on, each with the dependency that led there.
+
+        Nouns ("talks", "capture") depend on the verb that governs them;
+        infinitives and gerunds on the verb they complement ("failed to take",
+        "denied seizing", "accused X of siding"); coordinated verbs on the
+        first one ("will visit X and meet Y").
+        """
+        governing = self.lex["governing_verbs"]
+        chain = [(trigger, "")]
+        t = trigger
+        while t.pos_ in ("NOUN", "PROPN") and t.dep_ in ("dobj", "obj", "nsubjpass", "nsubj", "pobj", "attr") and t.head != t:
+            via = t.dep_
+            t = t.head
+            if t.pos_ == "ADP":
+                t = t.head
+            chain.append((t, via))
+        while t.head != t:
+            head, via = t.head, t.dep_
+            if via == "pcomp" and head.head.lemma_ in governing:
+                head = head.head  # the verb over the preposition
+            elif not (via in ("xcomp", "conj") or (via == "ccomp" and governing.get(head.lemma_) == "denied")):
+                break
+            chain.append((head, via))
+            t = head
+        return chain
+
     def modality(self, trigger: Token) -> tuple[str, str]:
         """(polarity, modality) of the event a trigger names."""
         lex = self.lex
         polarity, modality = "positive", "asserted"
-        chain = [trigger]
-        t = trigger
-        # Nouns ("talks", "capture") take the modality of the verb that governs them.
-        while t.pos_ in ("NOUN", "PROPN") and t.dep_ in ("dobj", "obj", "nsubjpass", "nsubj", "pobj", "attr") and t.head != t:
-            t = t.head
-            if t.pos_ == "ADP":
-                t = t.head
-            chain.append(t)
-        while t.dep_ in ("xcomp", "ccomp", "pcomp", "conj", "acl", "advcl", "prep") and t.head != t:
-            head = t.head
-            if t.dep_ == "xcomp":
-                chain.append(head)
-                t = head
-                continue
-            if t.dep_ == "pcomp" and head.head.lemma_ in lex["governing_verbs"]:
-                chain.append(head.head)  # "accused X of siding with Y", "denied seizing": the verb over the preposition
-                t = head.head
-                continue
-            if t.dep_ in ("ccomp", "pcomp") and head.lemma_ in lex["governing_verbs"] and lex["governing_verbs"][head.lemma_] == "denied":
-                chain.append(head)
-                t = head
-                continue
-            if t.dep_ == "conj":
-                chain.append(head)
-                t = head
-                continue
-            break
-        for i, node in enumerate(chain):
-            own = node == trigger or node.pos_ in ("VERB", "AUX", "ADJ") and i <= 2
+        chain = self._event_chain(trigger)
+        for i, (node, via) in enumerate(chain):
             for c in node.children:
                 low = c.lower_
-                if c.dep_ == "neg" or (c.dep_ == "det" and low == "no") or (c.dep_ == "advmod" and low == "never"):
-                    if own or node.dep_ != "conj":
-                        polarity = "negative"
+                negation = c.dep_ == "neg" or (c.dep_ == "det" and low == "no") or (c.dep_ == "advmod" and low == "never")
+                if negation and via != "conj":  # "did not attack but captured X": the negation is the other verb's
+                    polarity = "negative"
                 if c.dep_ in ("aux", "auxpass") and low in lex["modal_aux"]:
                     modality = _stronger(modality, lex["modal_aux"][low])
-                if c.dep_ == "mark" and low in lex["conditional_marks"] and node != trigger or (c.dep_ == "mark" and low in ("if", "unless", "whether")):
+                if c.dep_ == "mark" and low in lex["conditional_marks"]:
                     modality = _stronger(modality, "hypothetical")
-                if c.dep_ in ("amod", "compound", "acl") and c.lower_ in lex["irrealis_modifiers"]:
+                if c.dep_ in ("amod", "compound", "acl") and low in lex["irrealis_modifiers"]:
                     modality = _stronger(modality, "planned")
-            if node != trigger:
+            if i:
                 lemma = node.lemma_.lower()
-                if node.pos_ in ("VERB", "ADJ", "AUX") and lemma in lex["governing_verbs"] and chain[i - 1].dep_ in ("xcomp", "ccomp", "pcomp"):
+                if node.pos_ in ("VERB", "ADJ", "AUX") and lemma in lex["governing_verbs"] and via in ("xcomp", "ccomp", "pcomp"):
                     modality = _stronger(modality, lex["governing_verbs"][lemma])
                 elif lemma in lex["noun_event_heads"] and trigger.pos_ == "NOUN":
                     modality = _stronger(modality, lex["noun_event_heads"][lemma])
         # An infinitive has not happened (yet): "Bush to meet Putin", "in a bid to close", "agreed to form";
         # only implicative verbs make it a fact: "managed to take".
-        for node in chain:
+        for node, via in chain:
             if node.pos_ in ("NOUN", "PROPN"):
                 continue
             if any(c.dep_ == "aux" and c.lower_ == "to" for c in node.children):
