@@ -103,7 +103,7 @@ class _Progress:
               help="Parse and analyse on this Dask scheduler's workers (e.g. tcp://10.0.0.5:8786) instead; needs newsgraph[dask].")
 @click.option("--max-chars", type=click.IntRange(1, None), default=2_000_000, show_default=True,
               help="Skip (and list) an article longer than this many characters.")
-@click.option("--doc-timeout", type=click.FloatRange(0, None), default=60.0, show_default=True,
+@click.option("--doc-timeout", type=click.FloatRange(0, None), default=120.0, show_default=True,
               help="Skip (and list) an article that takes longer than this many seconds to analyse; 0: no limit.")
 @click.option("--update-url", metavar="URL", default=None,
               help="When OUTPUT is a SPARQL endpoint: its update endpoint (default: …/query → …/update, else OUTPUT).")
@@ -297,6 +297,8 @@ def serve(graph_path, host, port, timeout, max_rows, allow_update, cors, workers
     def ready(server) -> None:
         mode = "read-write" if allow_update else "read-only"
         click.echo(f"serving {graph_path} at {server.url} ({mode}; Ctrl-C stops)", err=True)
+        if not server.loopback:
+            click.echo(f"warning: {host} is not loopback: anyone who can reach this machine can query the graph", err=True)
 
     settings = Settings(timeout=timeout, max_rows=max_rows, allow_update=allow_update, cors=cors, workers=workers)
     run_serve(graph_path, host=host, port=port, settings=settings, on_ready=ready)

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import FormatError, NewsgraphError
-from .store import MERGED, RDF_FORMATS, Graph, atomic_write, rdf_format
+from .store import RDF_FORMATS, Graph, atomic_write, rdf_format
 
 NETWORK_FORMATS = ("html", "graphml", "gexf")
 EXPORT_FORMATS = (*RDF_FORMATS, *NETWORK_FORMATS)
@@ -60,11 +60,12 @@ def _write_subgraph_rdf(graph: Graph, g, out: str) -> None:
     from .resources import NG
 
     sub = ox.Store()
-    nodes = set(g.nodes)
-    for n in nodes:
-        for q in graph.store.quads_for_pattern(ox.NamedNode(n), None, None, MERGED):
-            if not q.predicate.value.startswith(NG) or isinstance(q.object, ox.Literal):
-                sub.add(ox.Quad(q.subject, q.predicate, q.object))
+    if g.number_of_nodes():
+        # One query, not a lookup per node: the graph may be a remote store. The default graph is the merge.
+        values = " ".join(str(ox.NamedNode(n)) for n in sorted(g.nodes))
+        for t in graph.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}"):
+            if not t.predicate.value.startswith(NG) or isinstance(t.object, ox.Literal):
+                sub.add(ox.Quad(t.subject, t.predicate, t.object))
     for u, v, k in g.edges(keys=True):
         sub.add(ox.Quad(ox.NamedNode(u), ox.NamedNode(NG + k), ox.NamedNode(v)))
     Graph(sub, out).dump(out, rdf_format(out))

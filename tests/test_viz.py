@@ -5,6 +5,7 @@ import base64
 import hashlib
 import html
 import json
+import math
 import re
 import time
 from html.parser import HTMLParser
@@ -14,7 +15,7 @@ import networkx as nx
 import pytest
 import rdflib
 
-from newsgraph.viz import BIG_GRAPH, _vis_js, load_style, render_html
+from newsgraph.viz import BIG_GRAPH, SPRING_MAX, _layout, _vis_js, load_style, render_html
 
 PAYLOADS = [
     '<img src=x onerror="window.__pwned=1">',
@@ -94,7 +95,9 @@ def test_hostile_text_stays_inside_the_json_block(hostile):
     assert not set(block) & set("<>&\u2028\u2029")
     data = json.loads(block)  # the block ended where it should: every payload survives intact
     assert {n["label"] for n in data["nodes"]} >= set(PAYLOADS)
-    assert {ev["url"] for e in data["edges"] for ev in e["evidence"]} == set(PAYLOADS)
+    assert {d["url"] for d in data["docs"]} == {d["title"] for d in data["docs"]} == set(PAYLOADS)
+    assert {ev["sentence"] for e in data["edges"] for ev in e["evidence"]} == set(PAYLOADS)
+    assert {r["name"] for r in data["relations"]} == {"captured", *PAYLOADS}
 
     outside = hostile.replace(block, "").replace(_vis_js(), "")
     for p in PAYLOADS:
@@ -150,43 +153,53 @@ def test_unknown_class_and_relation_fall_back_to_defaults():
                count=1, evidence=[])
     g.add_edge("b", "a", key="praised", relation="praised", label=None, directed=False, count=1)
     data = data_of(render_html(g, style))
-    event = next(n for n in data["nodes"] if n["id"] == "a")
-    assert (event["color"], event["shape"]) == (style["default_class"]["color"], style["default_class"]["shape"])
-    assert [c["label"] for c in data["classes"]] == ["person", "Event"]
-    funded, praised = data["edges"]
-    assert funded["color"]["color"] == praised["color"]["color"] == style["default_relation"]["color"]
+    person, event = data["classes"]  # styled classes first, in the style file's order
+    assert (person["name"], person["label"], person["color"]) == ("Person", "person", style["classes"]["Person"]["color"])
+    assert (event["name"], event["label"], event["color"], event["shape"]) == \
+        ("Event", "Event", style["default_class"]["color"], style["default_class"]["shape"])
+    funded, praised = data["relations"]
+    assert funded["color"] == praised["color"] == style["default_relation"]["color"]
     assert (funded["label"], praised["label"]) == ("funded by", "praised")
-    assert funded["arrows"]["to"]["enabled"] and not praised["arrows"]["to"]["enabled"]
-    assert [r["name"] for r in data["relations"]] == ["fundedBy", "praised"]
+    assert (funded["directed"], praised["directed"]) == (True, False)
+    assert [e["directed"] for e in data["edges"]] == [True, False]
 
     bare = data_of(render_html(g, {}))  # even an empty style renders
-    assert bare["nodes"][0]["shape"] and bare["edges"][0]["color"]["color"]
+    assert all(c["shape"] and c["color"] for c in bare["classes"]) and bare["relations"][0]["color"]
 
 
 def test_output_is_deterministic():
     assert render_html(graph(), load_style()) == render_html(graph(reverse=True), load_style())
 
 
-def test_labels_arrows_sizes_and_parallel_edges():
+def test_counts_sizes_evidence_and_parallel_edges():
     g = nx.MultiDiGraph()
     for nid, mentions in [("a", 1), ("b", 40)]:
         g.add_node(nid, label=nid.upper(), cls="Organization", names=[], mentions=mentions, documents=[])
-    g.add_edge("a", "b", key="captured", relation="captured", label="captured", directed=True, count=3)
-    g.add_edge("a", "b", key="metWith", relation="metWith", label="met with", directed=False, count=1)
+    report = {"document": "d1", "title": "Harbour report", "date": "2024-05-01", "url": "https://x.test/1"}
+    g.add_edge("a", "b", key="captured", relation="captured", label="captured", directed=True, count=3,
+               evidence=[{**report, "sentence": f"s{i}", "rule": "r", "trigger": "took"} for i in range(3)])
+    g.add_edge("a", "b", key="metWith", relation="metWith", label="met with", directed=False, count=1,
+               evidence=[{**report, "sentence": "m", "rule": "r", "trigger": "met"}])
     g.add_edge("b", "a", key="alliedTo", relation="alliedTo", label="allied to", directed=False, count=1)
     data = data_of(render_html(g, load_style()))
     a, b = data["nodes"]
     assert a["size"] < b["size"]
     by_rel = {e["relation"]: e for e in data["edges"]}
-    assert by_rel["captured"]["label"] == "captured ×3" and by_rel["metWith"]["label"] == "met with"
-    assert [e["arrows"]["to"]["enabled"] for e in data["edges"]] == [True, False, False]
+    assert (by_rel["captured"]["count"], by_rel["metWith"]["count"], by_rel["alliedTo"]["count"]) == (3, 1, 1)
+    assert [ev["sentence"] for ev in by_rel["captured"]["evidence"]] == ["s0", "s1", "s2"]
+    assert data["docs"] == [report]  # one document supporting four reports is stored once
+    assert {ev["doc"] for e in data["edges"] for ev in e["evidence"]} == {0}
+    assert [e["directed"] for e in data["edges"]] == [True, False, False]
+
     def side(e: dict) -> tuple | None:
         """Which way and how far an edge bends, seen from a to b."""
         s = e.get("smooth")
         return s and ((s["type"] == "curvedCW") != (e["from"] > e["to"]), s["roundness"])
 
     assert len({side(e) for e in data["edges"]}) == 3  # three relations, one pair: three curves
-    assert by_rel["captured"]["color"]["color"] == load_style()["relations"]["captured"]["color"]
+    rows = {r["name"]: r for r in data["relations"]}
+    assert rows["captured"]["color"] == load_style()["relations"]["captured"]["color"]
+    assert rows["captured"]["directed"] and not rows["metWith"]["directed"]
 
 
 def test_big_graph_is_laid_out_in_python_with_physics_off():
@@ -197,20 +210,60 @@ def test_big_graph_is_laid_out_in_python_with_physics_off():
     start = time.perf_counter()
     data = data_of(render_html(g, load_style()))
     assert time.perf_counter() - start < 5
-    assert data["options"]["physics"]["enabled"] is False
+    assert data["big"] is True and data["options"]["physics"]["enabled"] is False
+    assert data["options"]["layout"]["improvedLayout"] is False
+    assert data["options"]["edges"]["smooth"]["enabled"] is False
+    assert data["options"]["interaction"]["hideEdgesOnZoom"] is True
     points = {(node["x"], node["y"]) for node in data["nodes"]}
     assert len(points) == n  # every node placed, none on top of another
 
 
-def test_style_names_only_ontology_terms():
-    onto = rdflib.Graph().parse(ONTOLOGY)
-    ng = rdflib.Namespace("https://w3id.org/newsgraph/ontology#")
-    style = load_style()
-    for name in style["classes"]:
-        assert (ng[name], rdflib.RDF.type, rdflib.OWL.Class) in onto, name
-    for name in style["relations"]:
-        assert (ng[name], rdflib.RDFS.subPropertyOf, ng.relation) in onto, name
-    for entry in [*style["classes"].values(), style["default_class"]]:
-        assert {"color", "shape"} <= set(entry)
-    for entry in [*style["relations"].values(), style["default_relation"]]:
-        assert "color" in entry
+def test_layout_is_fast_and_keeps_neighbours_near():
+    n = 20_000
+    g = nx.MultiDiGraph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from((i, (i * 7919 + 1) % n) for i in range(n))  # one big tangle
+    g.add_edges_from((i, (i + 1) % n) for i in range(n))
+    start = time.perf_counter()
+    pos = _layout(g, spring=False)
+    assert time.perf_counter() - start < 3
+    assert len(pos) == n and len(set(pos.values())) == n
+
+    star = nx.MultiDiGraph()
+    star.add_edges_from(("hub", f"leaf{i}") for i in range(30))
+    star.add_edges_from((f"x{i}", f"y{i}") for i in range(5))
+    for spring in (False, True):
+        spots = _layout(star, spring=spring)
+        far = max(math.dist(spots["hub"], spots[f"leaf{i}"]) for i in range(30))
+        assert far < math.dist(spots["x0"], spots["hub"])  # a component stays together, apart from the next
+
+
+def graph_of(edges: list[tuple[str, str]], alone: list[str] = ()) -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph()
+    for name in [x for e in edges for x in e] + list(alone):
+        g.add_node(name, label=f"The {name} label", cls="Person", mentions=1)
+    for u, v in edges:
+        g.add_edge(u, v, key="metWith", relation="metWith", label="met with", count=1)
+    return g
+
+
+def test_small_graphs_are_laid_out_in_python_and_drawn_still():
+    g = graph_of([("a", "b"), ("b", "c"), ("d", "e")], alone=["f", "g"])
+    data = data_of(render_html(g, load_style()))
+    assert data["options"]["physics"]["enabled"] is False
+    at = {node["id"]: (node["x"], node["y"]) for node in data["nodes"]}
+    label_width = 8 * len("The a label")
+    assert math.dist(at["a"], at["b"]) > label_width and math.dist(at["d"], at["e"]) > label_width
+    assert max(at["a"][0], at["b"][0], at["c"][0]) - min(at["a"][0], at["b"][0], at["c"][0]) > \
+        max(at["a"][1], at["b"][1], at["c"][1]) - min(at["a"][1], at["b"][1], at["c"][1])  # lies wide
+    assert min(at["f"][1], at["g"][1]) > max(y for n, (_, y) in at.items() if n not in "fg")  # loners last
+    assert render_html(g, load_style()) == render_html(g.copy(), load_style())
+
+
+def test_a_component_too_big_to_spring_lay_is_finished_by_physics():
+    g = graph_of([(f"n{i // 2}", f"n{i}") for i in range(1, SPRING_MAX + 1)], alone=["x"])  # one more than fits
+    data = data_of(render_html(g, load_style()))
+    assert data["big"] is False and data["options"]["physics"]["enabled"] is True
+    assert all("x" in node for node in data["nodes"])  # seeded, not random
+    g.remove_node(f"n{SPRING_MAX}")
+    assert data_of(render_html(g, load_style()))["options"]["physics"]["enabled"] is False

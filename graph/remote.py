@@ -1,0 +1,285 @@
+"""A SPARQL endpoint as a graph: newsgraph reads and writes a remote store over HTTP.
+
+:class:`RemoteGraph` behaves like the embedded store's :class:`~newsgraph.store.Graph`
+(``open_target``/``open_source`` return it for an ``http(s)://`` location), so the
+pipeline, queries and exports do not know the difference. It speaks plain SPARQL 1.1
+Query and Update, so it works with ``newsgraph serve --allow-update``, the Oxigraph
+server, Fuseki and others.
+
+Endpoints: the URL given is the query endpoint. Updates go to ``update_url`` when
+given, else to the same URL with a last path segment ``query`` replaced by ``update``
+(Oxigraph's ``/query`` → ``/update``, Fuseki's ``/ds/query`` → ``/ds/update``), else to
+the URL itself (``newsgraph serve``'s ``/sparql`` takes both).
+
+The store's layout is the embedded store's: each document is a named graph, and the
+default graph holds their merge, maintained by the same update that writes the
+document. So the server must keep its default graph apart from the named graphs (the
+usual setting; not Oxigraph's ``--union-default-graph`` or Fuseki's
+``unionDefaultGraph``), and a query sees every triple once whatever the server.
+"""
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import re
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Iterable
+
+import pyoxigraph as ox
+
+from .errors import FormatError, QueryError, StoreError
+from .resources import ng
+from .store import _UNMERGE, Graph
+
+HTTP_TIMEOUT = 60.0  # seconds for one HTTP exchange; the server's own limit usually comes first
+BATCH_DOCUMENTS = 16  # documents written per update request
+BATCH_BYTES = 4 << 20  # ...or fewer, when their update text gets this long
+
+_QUERY_ACCEPT = ("application/sparql-results+json, application/sparql-results+xml;q=0.9, "
+                 "application/n-triples;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.5")
+_RESULTS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "application/xml": ox.QueryResultsFormat.XML,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+_GRAPHS = {
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,  # what SPARQL 1.0 servers called N-Triples
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+_QUADS = ("SELECT ?s ?p ?o ?g WHERE { { GRAPH ?g { ?s ?p ?o } } "
+          "UNION { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?x { ?s ?p ?o } } } }")
+_COUNT_QUADS = ("SELECT (COUNT(*) AS ?n) WHERE { { GRAPH ?g { ?s ?p ?o } } "
+                "UNION { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?x { ?s ?p ?o } } } }")
+_COUNT_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def is_endpoint(location: str) -> bool:
+    """Whether a GRAPH or OUT names a SPARQL endpoint rather than a file or store."""
+    return location[:8].lower().startswith(("http://", "https://"))
+
+
+def update_endpoint(query_url: str) -> str:
+    """The update endpoint that goes with a query endpoint, by the servers' conventions."""
+    parts = urllib.parse.urlsplit(query_url)
+    head, sep, last = parts.path.rpartition("/")
+    if sep and last == "query":
+        return urllib.parse.urlunsplit(parts._replace(path=f"{head}/update"))
+    return query_url
+
+
+def _check_url(url: str, what: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise FormatError(f"'{url}' is not an http(s) URL of a SPARQL {what} endpoint")
+    if parts.username or parts.password:
+        raise FormatError(f"'{url}': newsgraph does not send credentials; give a URL without user:password@")
+    try:
+        parts.port
+    except ValueError:
+        raise FormatError(f"'{url}' has an invalid port") from None
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is reported, not followed: urllib would turn a POSTed query into an empty GET."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+class RemoteGraph(Graph):
+    """A graph kept by a SPARQL 1.1 server, read with queries and written with updates.
+
+    >>> g = RemoteGraph("http://127.0.0.1:7878/query")      # doctest: +SKIP
+    >>> g.update_url
+    'http://127.0.0.1:7878/update'
+    """
+
+    def __init__(self, url: str, update_url: str | None = None, timeout: float = HTTP_TIMEOUT,
+                 batch_documents: int = BATCH_DOCUMENTS, writable: bool = False):
+        super().__init__(None, url)
+        self.url = _check_url(url, "query")
+        self.update_url = _check_url(update_url, "update") if update_url else update_endpoint(url)
+        self.timeout = timeout
+        self.batch_documents = batch_documents
+        self._pending: dict[str, tuple[str | None, str]] = {}  # document → (content hash, its update)
+        self._openers: dict[str, urllib.request.OpenerDirector] = {}
+        # Fail now, not after the model has loaded: is the server there, and does it take updates?
+        self._ask("ASK {}")
+        if writable:
+            self._update("")  # an empty update is valid SPARQL and changes nothing
+
+    # -------------------------------------------------------------- writing
+
+    def has_document(self, doc: str, digest: str) -> bool:
+        """Whether the server already holds this document with this content hash."""
+        if doc in self._pending:
+            return self._pending[doc][0] == digest
+        d = ox.NamedNode(doc)
+        return self._ask(f"ASK {{ GRAPH {d} {{ {d} {ox.NamedNode(ng('contentHash'))} {ox.Literal(digest)} }} }}")
+
+    def put_document(self, doc: str, quads: list[ox.Quad]) -> None:
+        """Queue one document's update (its graph replaced, the merge kept); sent in batches."""
+        g = ox.NamedNode(doc)
+        body = " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)  # N-Triples terms
+        digest = next((q.object.value for q in quads if q.subject == g and q.predicate.value == ng("contentHash")), None)
+        self._pending.pop(doc, None)
+        self._pending[doc] = (digest, f"{_UNMERGE % {'g': g}} ;\nDROP SILENT GRAPH {g} ;\n"
+                                      f"INSERT DATA {{ GRAPH {g} {{ {body} }} {body} }}")
+        self.changed = True
+        if len(self._pending) >= self.batch_documents or sum(len(u) for _, u in self._pending.values()) >= BATCH_BYTES:
+            self.flush()
+
+    def remove_document(self, doc: str) -> bool:
+        """Remove everything one document contributed; returns whether it was there."""
+        self.flush()
+        g = ox.NamedNode(doc)
+        if not self._ask(f"ASK {{ GRAPH {g} {{ ?s ?p ?o }} }}"):
+            return False
+        self._update(f"{_UNMERGE % {'g': g}} ;\nDROP GRAPH {g}")
+        self.changed = True
+        return True
+
+    def flush(self) -> None:
+        """Send the queued documents as one update request (the server applies it whole or not at all)."""
+        if self._pending:
+            text = " ;\n".join(u for _, u in self._pending.values())
+            self._pending.clear()
+            self._update(text)
+
+    # -------------------------------------------------------------- reading
+
+    def query(self, sparql: str, prefixes: dict[str, str] | None = None, substitutions: dict | None = None):
+        """Run SPARQL on the server; answers are pyoxigraph's result types, as from the embedded store."""
+        self.flush()
+        return self._query(sparql, prefixes, substitutions)
+
+    def _query(self, sparql: str, prefixes: dict[str, str] | None = None, substitutions: dict | None = None):
+        text = _prologue(sparql, prefixes or {}) + sparql
+        if substitutions:  # a trailing VALUES block binds them, as rdflib's SPARQLStore does
+            names = list(substitutions)
+            text += (f"\nVALUES ({' '.join(f'?{v.value}' for v in names)}) "
+                     f"{{ ({' '.join(str(substitutions[v]) for v in names)}) }}")
+        kind, body = self._post(self.url, "query", text, _QUERY_ACCEPT)
+        if kind in _RESULTS:
+            return self._parse(lambda: ox.parse_query_results(body, _RESULTS[kind]))
+        if kind in _GRAPHS:
+            triples = self._parse(lambda: [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(body, _GRAPHS[kind])])
+            return _query_triples(triples)
+        raise StoreError(f"{self.url} answered with '{kind}', which is not a SPARQL result format newsgraph reads")
+
+    def triples(self) -> Iterable[ox.Triple]:
+        """Every distinct triple: the server's default graph, which holds the documents' merge."""
+        return list(self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
+
+    def quads(self) -> Iterable[ox.Quad]:
+        """The documents' graphs, and default-graph triples no document states."""
+        return [ox.Quad(row["s"], row["p"], row["o"], row["g"] or ox.DefaultGraph()) for row in self.query(_QUADS)]
+
+    def statements(self, fmt: ox.RdfFormat | None = None) -> int:
+        """How many statements writing the graph as ``fmt`` gives (default: quads), counted by the server."""
+        rows = list(self.query(_COUNT_QUADS if fmt is None or fmt.supports_datasets else _COUNT_TRIPLES))
+        return int(rows[0]["n"].value)
+
+    # ------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Send what is still queued."""
+        self.flush()
+
+    # ------------------------------------------------------------ HTTP
+
+    def _ask(self, sparql: str) -> bool:
+        """An ASK that does not send the queue first: the build asks about each document before queueing it."""
+        return bool(self._query(sparql))
+
+    def _update(self, sparql: str) -> None:
+        self._post(self.update_url, "update", sparql, "*/*")
+
+    def _parse(self, parse):
+        try:
+            return parse()
+        except (SyntaxError, ValueError) as e:
+            raise StoreError(f"{self.url} sent a result newsgraph cannot read: {str(e).splitlines()[0] if str(e) else e!r}") from None
+
+    def _opener(self, url: str) -> urllib.request.OpenerDirector:
+        host = urllib.parse.urlsplit(url).hostname or ""
+        if host not in self._openers:
+            # Loopback is never sent through an http_proxy from the environment; other hosts follow it as usual.
+            proxies = urllib.request.ProxyHandler({} if _is_loopback(host) else None)
+            self._openers[host] = urllib.request.build_opener(proxies, _NoRedirect)
+        return self._openers[host]
+
+    def _post(self, url: str, what: str, sparql: str, accept: str) -> tuple[str, bytes]:
+        """POST a query or update (SPARQL 1.1 Protocol, direct body); returns (media type, body)."""
+        request = urllib.request.Request(url, data=sparql.encode("utf-8"), method="POST", headers={
+            "Content-Type": f"application/sparql-{what}; charset=utf-8", "Accept": accept, "User-Agent": "newsgraph"})
+        try:
+            with self._opener(url).open(request, timeout=self.timeout) as response:
+                return response.headers.get_content_type(), response.read()
+        except urllib.error.HTTPError as e:
+            raise _refused(url, what, e) from None
+        except urllib.error.URLError as e:
+            raise StoreError(f"cannot reach SPARQL endpoint {url}: {_reason(e.reason, self.timeout)}") from None
+        except (TimeoutError, socket.timeout):
+            raise StoreError(f"SPARQL endpoint {url} did not answer within {self.timeout:g} s") from None
+        except (OSError, http.client.HTTPException) as e:
+            raise StoreError(f"SPARQL endpoint {url} broke off the exchange: {_reason(e, self.timeout)}") from None
+
+
+def _prologue(sparql: str, prefixes: dict[str, str]) -> str:
+    """Declarations of the predeclared prefixes the query uses and does not declare, on one line of its own.
+
+    Only those, so that the server's error positions stay true for most queries (off by one line at most).
+    """
+    used = [p for p in prefixes if re.search(rf"(?<![\w.-]){re.escape(p)}:", sparql)
+            and not re.search(rf"PREFIX\s+{re.escape(p)}:", sparql, re.I)]
+    return " ".join(f"PREFIX {p}: {ox.NamedNode(prefixes[p])}" for p in used) + "\n" if used else ""
+
+
+def _query_triples(triples: list[ox.Triple]) -> ox.QueryTriples:
+    """The triples of a CONSTRUCT answer as pyoxigraph's own result type, which query.run expects."""
+    store = ox.Store()
+    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    return store.query("CONSTRUCT WHERE { ?s ?p ?o }")
+
+
+def _reason(reason, timeout: float) -> str:
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused (is the server running, on that port?)"
+    if isinstance(reason, (TimeoutError, socket.timeout)):
+        return f"no answer within {timeout:g} s"
+    if isinstance(reason, socket.gaierror):
+        return "unknown host"
+    return str(getattr(reason, "strerror", None) or reason)
+
+
+def _refused(url: str, what: str, e: urllib.error.HTTPError) -> Exception:
+    """One line for a 3xx/4xx/5xx answer: the status, its reason, and the start of the server's message."""
+    try:
+        text = e.read(2000).decode("utf-8", "replace")
+    except OSError:
+        text = ""
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("<")]
+    said = lines[0][:200] if lines else ""
+    where = f"; it redirects to {e.headers.get('Location')}, use that URL" if 300 <= e.code < 400 and e.headers.get("Location") else ""
+    message = f"SPARQL endpoint {url} refused the {what}: HTTP {e.code} {e.reason}{': ' + said if said else ''}{where}"
+    if what == "query" and e.code == 400:
+        return QueryError(message)
+    return StoreError(message)

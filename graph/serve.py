@@ -1,0 +1,666 @@
+"""SPARQL 1.1 Protocol over HTTP: ``newsgraph serve GRAPH``.
+
+``/sparql`` answers queries (GET ``?query=``, POST form ``query=``, POST
+``application/sparql-query``) in the format the ``Accept`` header asks for:
+SPARQL JSON (the default), XML, CSV or TSV for SELECT and ASK; Turtle (the
+default), N-Triples, RDF/XML or JSON-LD for CONSTRUCT and DESCRIBE. A ``format``
+parameter (``json xml csv tsv table turtle ntriples``) overrides it, for the query
+page at ``/`` and for clients such as SPARQLWrapper that send one. ``/network`` is
+the graph's HTML network, as ``newsgraph export`` draws it.
+
+Safe by default:
+
+* the server listens on loopback, and there answers only requests whose ``Host``
+  names it (a web page cannot reach it through DNS rebinding);
+* it only reads: an update (POST ``application/sparql-update`` or form ``update=``)
+  is refused with 403 unless the server was started with ``allow_update``, and even
+  then a browser page from another origin (other than the CORS one) cannot send one;
+* no query or update reaches another server or file: ``SERVICE`` and ``LOAD`` are
+  refused (:func:`newsgraph.query.check_query`), and Oxigraph's ``FROM``/``FROM NAMED``
+  only pick graphs of the local dataset;
+* each query runs in a worker process under a time limit; a query over it is
+  stopped by killing its worker (pyoxigraph cannot cancel a running query), which
+  is replaced; a result is cut at a row cap (header ``Newsgraph-Truncated``).
+
+A store directory is opened read-only by the workers while the server holds its
+lock, so no build writes under them; with ``allow_update`` a single worker owns it
+read-write. A file is loaded by each worker; with ``allow_update`` (a ``.nq`` or ``.trig``
+file, which keeps the documents' graphs) the single worker writes it back after each update.
+"""
+from __future__ import annotations
+
+import html
+import io
+import os
+import queue
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from http import HTTPStatus
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Callable
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from .errors import FormatError, NewsgraphError, QueryError, StoreError
+from .resources import PREFIXES
+
+DEFAULT_PORT = 7878
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_ROWS = 100_000
+DEFAULT_WORKERS = 2
+MAX_BODY = 64 << 20  # an update from a build carries a batch of documents
+START_TIMEOUT = 600.0  # seconds a worker may take to load its graph
+
+# media type → query.render format, in order of preference (the first is the default)
+RESULT_TYPES = {
+    "application/sparql-results+json": "json",
+    "application/json": "json",
+    "application/sparql-results+xml": "xml",
+    "application/xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+}
+GRAPH_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json")
+_RESULT_MEDIA = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
+                 "csv": "text/csv; charset=utf-8", "tsv": "text/tab-separated-values; charset=utf-8",
+                 "table": "text/plain; charset=utf-8"}
+# ``format=`` values: (SELECT/ASK format, CONSTRUCT/DESCRIBE media type); None leaves it to Accept.
+FORMAT_PARAM = {
+    "json": ("json", "application/ld+json"), "xml": ("xml", "application/rdf+xml"),
+    "csv": ("csv", None), "tsv": ("tsv", None), "table": ("table", "text/turtle"),
+    "turtle": (None, "text/turtle"), "ttl": (None, "text/turtle"),
+    "ntriples": (None, "application/n-triples"), "nt": (None, "application/n-triples"),
+}
+TRUNCATED = "Newsgraph-Truncated"
+_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+_NETWORK_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; "
+                "font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+@dataclass
+class Settings:
+    """How a server answers."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    max_rows: int = DEFAULT_MAX_ROWS
+    allow_update: bool = False
+    cors: str | None = None
+    workers: int = DEFAULT_WORKERS
+
+
+def cors_origin(value: str) -> str:
+    """``*`` or a web origin (``scheme://host[:port]``); raises ValueError for anything else."""
+    if value == "*":
+        return value
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"'{value}' is not an origin; give one like http://localhost:8000, or *")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# ================================================================ workers
+
+
+@dataclass(frozen=True)
+class _Source:
+    location: str
+    is_store: bool
+    writable: bool
+
+
+class _Overtime(Exception):
+    pass
+
+
+class _Worker:
+    """One child process holding the graph; it answers jobs one at a time over a socket pair."""
+
+    def __init__(self, source: _Source):
+        ours, theirs = socket.socketpair()
+        package_parent = str(Path(__file__).parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
+        # A fresh interpreter, not multiprocessing's fork (unsafe in a threaded server) or spawn
+        # (which would re-run the main script of a console entry point).
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from newsgraph.serve import worker_main; worker_main(int(sys.argv[1]))",
+             str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env)
+        theirs.close()
+        self.conn = Connection(ours.detach())
+        self.conn.send(source)
+        self.ready = False
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        if self.ready:
+            return
+        if not self.conn.poll(timeout):
+            raise StoreError(f"the query worker did not open the graph within {timeout:g} s")
+        try:
+            status, message = self.conn.recv()
+        except (EOFError, OSError):
+            raise StoreError("the query worker stopped while opening the graph") from None
+        if status != "ready":
+            raise StoreError(message)
+        self.ready = True
+
+    def ask(self, job: dict, timeout: float | None) -> tuple:
+        self.wait_ready()
+        self.conn.send(job)
+        if not self.conn.poll(timeout):
+            raise _Overtime
+        return self.conn.recv()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.conn.close()
+
+
+class Pool:
+    """Worker processes for queries; a job over its time limit costs its worker, which is replaced."""
+
+    def __init__(self, source: _Source, size: int):
+        self.source = source
+        self._lock = threading.Lock()
+        self._all: set[_Worker] = set()
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        started = [self._start() for _ in range(size)]
+        try:
+            for w in started:
+                w.wait_ready()  # a graph that cannot be opened is reported before the server listens
+        except BaseException:
+            self.close()
+            raise
+        for w in started:
+            self._idle.put(w)
+
+    def _start(self) -> _Worker:
+        w = _Worker(self.source)
+        with self._lock:
+            self._all.add(w)
+        return w
+
+    def _retire(self, w: _Worker) -> _Worker:
+        w.kill()
+        with self._lock:
+            self._all.discard(w)
+        return self._start()
+
+    def ask(self, job: dict, timeout: float | None) -> tuple:
+        """Run one job on a free worker; raises QueryError when it runs out of time."""
+        w = self._idle.get()
+        try:
+            return w.ask(job, timeout)
+        except _Overtime:
+            w = self._retire(w)
+            raise QueryError(f"stopped after {timeout:g} s, the server's time limit (newsgraph serve --timeout)") from None
+        except StoreError:
+            w = self._retire(w)
+            raise
+        except (EOFError, OSError):
+            w = self._retire(w)
+            raise StoreError("the query worker stopped unexpectedly (out of memory?); it has been restarted") from None
+        finally:
+            self._idle.put(w)
+
+    def close(self) -> None:
+        with self._lock:
+            workers, self._all = list(self._all), set()
+        for w in workers:
+            w.kill()
+
+
+def worker_main(fd: int) -> None:
+    """A worker process: open the graph, then answer jobs until the server goes."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server stops us
+    conn = Connection(fd)
+    parent = os.getppid()
+
+    def orphaned() -> None:  # a killed server must not leave a runaway query behind
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=orphaned, daemon=True).start()
+    try:
+        source = conn.recv()
+        graph = _open(source)
+    except (EOFError, OSError):
+        return
+    except NewsgraphError as e:
+        conn.send(("error", str(e)))
+        return
+    conn.send(("ready", None))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply = _do(graph, source, job)
+        except Exception as e:  # a bug must not take the worker down
+            reply = (500, "text/plain; charset=utf-8", f"internal error: {type(e).__name__}: {e}\n".encode(), {})
+        conn.send(reply)
+
+
+def _open(source: _Source):
+    from .store import Graph, open_source
+
+    if source.is_store and not source.writable:
+        import pyoxigraph as ox
+
+        try:
+            return Graph(ox.Store.read_only(source.location), source.location)
+        except OSError as e:
+            raise StoreError(f"cannot open store '{source.location}' read-only: {str(e).splitlines()[0]}") from None
+    return open_source(source.location)
+
+
+def _text(status: int, message: str) -> tuple:
+    return (status, "text/plain; charset=utf-8", (message.rstrip("\n") + "\n").encode("utf-8"), {})
+
+
+def _do(graph, source: _Source, job: dict) -> tuple:
+    """One job in the worker: a query, an update or the network page; returns (status, type, body, headers)."""
+    if job["op"] == "query":
+        return _query(graph, job)
+    if job["op"] == "update":
+        return _update(graph, source, job["text"])
+    return _network(graph, job["heading"])
+
+
+class _Dataset:
+    """The graph with the protocol's default-graph-uri/named-graph-uri applied (local graphs only)."""
+
+    def __init__(self, graph, default: list[str], named: list[str]):
+        import pyoxigraph as ox
+
+        self.graph = graph
+        self.options = {}
+        if default:
+            self.options["default_graph"] = [ox.NamedNode(g) for g in default]
+        if named:
+            self.options["named_graphs"] = [ox.NamedNode(g) for g in named]
+
+    def query(self, sparql: str, **kwargs):
+        return self.graph.query(sparql, **kwargs, **self.options)
+
+
+def _query(graph, job: dict) -> tuple:
+    import pyoxigraph as ox
+
+    from .query import render, run
+
+    try:
+        dataset = _Dataset(graph, job["default"], job["named"]) if job["default"] or job["named"] else graph
+        result = run(dataset, job["text"], timeout=None, max_rows=job["max_rows"])
+    except ValueError as e:  # an invalid IRI in default-graph-uri or named-graph-uri
+        return _text(400, f"invalid graph IRI: {e}")
+    except QueryError as e:
+        return _text(400, str(e))
+    headers = {TRUNCATED: str(job["max_rows"])} if result.truncated else {}
+    if result.kind != "graph":
+        fmt = job["results"]
+        return 200, _RESULT_MEDIA[fmt], render(result, fmt).encode("utf-8"), headers
+    media = job["graph"]
+    if media == "text/turtle":
+        body = render(result).encode("utf-8")
+    else:
+        from .store import RDF_FORMATS
+
+        fmt = {"application/n-triples": RDF_FORMATS["nt"], "application/rdf+xml": ox.RdfFormat.RDF_XML,
+               "application/ld+json": RDF_FORMATS["jsonld"]}[media]
+        buf = io.BytesIO()
+        ox.serialize(sorted(result.triples or [], key=str), buf, fmt)
+        body = buf.getvalue()
+    return 200, media + ("; charset=utf-8" if media.startswith("text/") else ""), body, headers
+
+
+def _update(graph, source: _Source, text: str) -> tuple:
+    from .store import rdf_format
+
+    try:
+        graph.store.update(text, prefixes=PREFIXES)
+    except SyntaxError as e:
+        return _text(400, f"invalid SPARQL update: {str(e).splitlines()[0] if str(e) else e!r}")
+    except (OSError, ValueError, RuntimeError) as e:
+        return _text(500, f"update failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+    if not source.is_store:
+        graph.dump(source.location, rdf_format(source.location))
+    return 204, "text/plain; charset=utf-8", b"", {}
+
+
+def _network(graph, heading: str) -> tuple:
+    from .export import export
+
+    with tempfile.TemporaryDirectory(prefix="newsgraph-serve-") as tmp:
+        out = os.path.join(tmp, "network.html")
+        export(graph, out, heading=heading)
+        with open(out, "rb") as f:
+            return 200, "text/html; charset=utf-8", f.read(), {"Content-Security-Policy": _NETWORK_CSP}
+
+
+# ================================================================ HTTP
+
+
+class App:
+    """The WSGI application: parses SPARQL Protocol requests and hands them to the pool."""
+
+    def __init__(self, pool: Pool, settings: Settings, name: str):
+        self.pool = pool
+        self.settings = settings
+        self.name = name
+        self.allowed_hosts: frozenset[str] | None = None  # None: any Host header
+        self._generation = 0  # counts updates, which make the cached network page stale
+        self._network_page: tuple | None = None
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        request.max_content_length = MAX_BODY
+        request.max_form_memory_size = MAX_BODY
+        try:
+            response = self.dispatch(request)
+        except HTTPException as e:
+            response = _plain(e.code or 400, e.description or e.name)
+        try:  # werkzeug capitalises reason phrases ("403 FORBIDDEN"); say them as RFC 9110 does
+            response.status = f"{response.status_code} {HTTPStatus(response.status_code).phrase}"
+        except ValueError:
+            pass
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        if self.settings.cors:
+            response.headers["Access-Control-Allow-Origin"] = self.settings.cors
+            response.headers["Access-Control-Expose-Headers"] = TRUNCATED
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        if self.allowed_hosts is not None and request.host.lower() not in self.allowed_hosts:
+            return _plain(403, f"Host '{request.host}' is not this server; it answers requests to {sorted(self.allowed_hosts)[0]}")
+        if request.path in ("/", "/index.html"):
+            return self.page() if request.method in ("GET", "HEAD") else _plain(405, "/ is a page: GET it", allow="GET, HEAD")
+        if request.path == "/network":
+            return self.network() if request.method in ("GET", "HEAD") else _plain(405, "GET /network", allow="GET, HEAD")
+        if request.path != "/sparql":
+            return _plain(404, f"no such page: {request.path}; the SPARQL endpoint is /sparql")
+        if request.method == "OPTIONS":
+            return self.preflight()
+        if request.method not in ("GET", "POST"):
+            return _plain(405, f"{request.method} is not part of the SPARQL protocol; use GET or POST", allow="GET, POST, OPTIONS")
+        return self.sparql(request)
+
+    # ------------------------------------------------------------------ /sparql
+
+    def sparql(self, request: Request) -> Response:
+        params = request.args
+        query = update = None
+        if request.method == "POST":
+            media = request.mimetype
+            if media == "application/x-www-form-urlencoded":
+                params = request.form
+            elif media in ("application/sparql-query", "application/sparql-update"):
+                try:
+                    body = request.get_data(cache=False).decode(request.mimetype_params.get("charset", "utf-8"))
+                except (UnicodeDecodeError, LookupError):
+                    return _plain(400, "the request body is not text in its declared charset (UTF-8 by default)")
+                query, update = (body, None) if media.endswith("query") else (None, body)
+            else:
+                return _plain(415, f"unsupported Content-Type '{media or 'none'}'; send application/sparql-query, "
+                                   "application/sparql-update or application/x-www-form-urlencoded")
+        if query is None and update is None:
+            queries, updates = params.getlist("query"), params.getlist("update")
+            if len(queries) + len(updates) != 1:
+                return _plain(400, "give exactly one query= (or, to change the graph, one update=)")
+            if updates and request.method == "GET":
+                return _plain(405, "an update must be POSTed (SPARQL 1.1 Protocol)", allow="POST")
+            query, update = (queries or [None])[0], (updates or [None])[0]
+        if update is not None:
+            return self.update(request, update)
+        return self.query(request, query, params)
+
+    def query(self, request: Request, text: str, params) -> Response:
+        from .query import check_query
+
+        try:
+            check_query(text)
+        except QueryError as e:
+            return _plain(400, str(e))
+        results, graph = FORMAT_PARAM.get(params.get("format", "").lower(), (None, None))
+        accept = request.accept_mimetypes
+        if results is None:
+            results = RESULT_TYPES[accept.best_match(list(RESULT_TYPES), default="application/sparql-results+json")]
+        if graph is None:
+            graph = accept.best_match(list(GRAPH_TYPES), default="text/turtle")
+        job = {"op": "query", "text": text, "results": results, "graph": graph, "max_rows": self.settings.max_rows,
+               "default": request.values.getlist("default-graph-uri"), "named": request.values.getlist("named-graph-uri")}
+        return self.answer(job)
+
+    def update(self, request: Request, text: str) -> Response:
+        from .query import check_update
+
+        if not self.settings.allow_update:
+            return _plain(403, "this server is read-only; start it with --allow-update to accept SPARQL updates")
+        origin = request.headers.get("Origin")
+        if origin and origin != f"{request.scheme}://{request.host}" and self.settings.cors not in ("*", origin):
+            return _plain(403, f"an update from a page of {origin} is refused (see newsgraph serve --cors)")
+        try:
+            check_update(text)
+        except QueryError as e:
+            return _plain(400, str(e))
+        response = self.answer({"op": "update", "text": text})
+        if response.status_code < 300:
+            self._generation += 1
+        return response
+
+    def answer(self, job: dict) -> Response:
+        try:
+            status, media, body, headers = self.pool.ask(job, self.settings.timeout)
+        except QueryError as e:
+            return _plain(503, str(e))
+        except StoreError as e:
+            return _plain(503, str(e))
+        response = Response(body, status=status, content_type=media)
+        response.headers.update(headers)
+        return response
+
+    def preflight(self) -> Response:
+        response = Response(status=204)
+        response.headers["Allow"] = "GET, POST, OPTIONS"
+        if self.settings.cors:
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
+            response.headers["Access-Control-Max-Age"] = "600"
+        return response
+
+    # ------------------------------------------------------------------ pages
+
+    def page(self) -> Response:
+        mode = "read-write (SPARQL Update allowed)" if self.settings.allow_update else "read-only"
+        options = "".join(f'<option value="{f}">{f}</option>' for f in ("table", "json", "xml", "csv", "tsv", "turtle", "ntriples"))
+        prefixes = " ".join(f"{p}:" for p in PREFIXES)
+        body = _PAGE % {"name": html.escape(self.name), "mode": mode, "options": options,
+                        "prefixes": html.escape(prefixes), "timeout": f"{self.settings.timeout:g}",
+                        "rows": self.settings.max_rows, "example": html.escape(_EXAMPLE)}
+        response = Response(body, content_type="text/html; charset=utf-8")
+        response.headers["Content-Security-Policy"] = _PAGE_CSP
+        return response
+
+    def network(self) -> Response:
+        cached = self._network_page
+        if cached is None or cached[0] != self._generation:
+            generation = self._generation
+            try:
+                reply = self.pool.ask({"op": "network", "heading": f"newsgraph: {self.name}"}, self.settings.timeout)
+            except NewsgraphError as e:
+                return _plain(503, str(e))
+            if reply[0] != 200:
+                return Response(reply[2], status=reply[0], content_type=reply[1])
+            cached = self._network_page = (generation, reply)
+        status, media, body, headers = cached[1]
+        response = Response(body, status=status, content_type=media)
+        response.headers.update(headers)
+        return response
+
+
+def _plain(status: int, message: str, allow: str | None = None) -> Response:
+    response = Response(message.rstrip("\n") + "\n", status=status, content_type="text/plain; charset=utf-8")
+    if allow:
+        response.headers["Allow"] = allow
+    return response
+
+
+_EXAMPLE = """SELECT ?who ?relation ?whom WHERE {
+  ?s ?p ?o . VALUES ?p { ng:captured ng:metWith ng:alliedTo }
+  ?s rdfs:label ?who . ?o rdfs:label ?whom .
+  BIND(STRAFTER(STR(?p), "#") AS ?relation)
+}
+ORDER BY ?who ?relation ?whom
+LIMIT 100"""
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>newsgraph: %(name)s</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body { font: 15px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }
+textarea { width: 100%%; height: 14em; font: 13px/1.4 ui-monospace, monospace; box-sizing: border-box; }
+code { background: #f3f3f3; padding: 0 .2em; } .note { color: #666; font-size: 90%%; }
+</style></head>
+<body>
+<h1>newsgraph: %(name)s</h1>
+<p>A SPARQL 1.1 endpoint at <code>/sparql</code>, %(mode)s. Queries are stopped after %(timeout)s s and
+cut at %(rows)s rows. <a href="network">The graph as a network</a>.</p>
+<form method="post" action="sparql">
+<textarea name="query" spellcheck="false" aria-label="SPARQL query">%(example)s</textarea>
+<p><label>Result format <select name="format">%(options)s</select></label> <button type="submit">Run query</button></p>
+</form>
+<p class="note">Predeclared prefixes: %(prefixes)s. SERVICE and LOAD are refused; FROM and FROM NAMED
+name graphs of this dataset only (each document is a named graph; the default graph is their merge).</p>
+</body></html>
+"""
+
+
+# ================================================================ serving
+
+
+def _lock(path: Path):
+    """Hold the store's lock while read-only workers use it, so no other process writes under them."""
+    import fcntl
+
+    f = open(path / "LOCK", "a+b")
+    try:
+        fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the record lock RocksDB itself takes
+    except OSError:
+        f.close()
+        raise StoreError(f"store '{path}' is in use by another process") from None
+    return f
+
+
+def _source(location: str, allow_update: bool) -> _Source:
+    from .remote import is_endpoint
+    from .store import RDF_FORMATS, is_store_dir, rdf_format
+
+    if is_endpoint(location):
+        raise FormatError(f"'{location}' is a SPARQL endpoint already; newsgraph serves a file or a store directory")
+    path = Path(location)
+    if not path.exists():
+        raise StoreError(f"no graph at '{location}'")
+    if path.is_dir():
+        if not is_store_dir(path):
+            raise StoreError(f"'{location}' is a directory but not an Oxigraph store")
+        return _Source(str(path), is_store=True, writable=allow_update)
+    if allow_update:
+        fmt = rdf_format(path, readable=True)
+        if fmt not in (RDF_FORMATS["nq"], RDF_FORMATS["trig"]):  # a file of triples cannot keep documents apart
+            raise FormatError(f"--allow-update needs a store directory or a .nq or .trig file, which keep each document's "
+                              f"graph, not '{location}'")
+    return _Source(str(path), is_store=False, writable=allow_update)
+
+
+class Server:
+    """A running endpoint: ``url`` is its ``/sparql``; :meth:`run` serves until :meth:`close`."""
+
+    def __init__(self, location: str, host: str = "127.0.0.1", port: int = DEFAULT_PORT, settings: Settings | None = None):
+        from waitress.server import create_server
+
+        self.settings = settings = settings or Settings()
+        source = _source(location, settings.allow_update)
+        self._lock = _lock(Path(source.location)) if source.is_store and not source.writable else None
+        try:
+            # One read-write owner for updates; readers otherwise, as many as asked.
+            self.pool = Pool(source, 1 if settings.allow_update else settings.workers)
+        except BaseException:
+            self._release()
+            raise
+        self.app = App(self.pool, settings, Path(location.rstrip("/" + os.sep)).name or location)
+        try:
+            self.server = create_server(self.app, host=host, port=port, threads=max(4, 2 * settings.workers),
+                                        ident="newsgraph", max_request_body_size=MAX_BODY, expose_tracebacks=False)
+        except OSError as e:
+            self.close()
+            raise StoreError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+        self.port = self.server.effective_port
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{self.port}/sparql"
+        self.loopback = _loopback(host)
+        if self.loopback:
+            names = {shown.lower(), "localhost", "127.0.0.1", "[::1]"}
+            self.app.allowed_hosts = frozenset({f"{n}:{self.port}" for n in names} | ({*names} if self.port == 80 else set()))
+
+    def run(self) -> None:
+        self.server.run()
+
+    def close(self) -> None:
+        server = getattr(self, "server", None)
+        if server is not None:
+            server.close()
+        self.pool.close()
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(location: str, host: str = "127.0.0.1", port: int = DEFAULT_PORT, settings: Settings | None = None,
+          on_ready: Callable[[Server], None] | None = None) -> None:
+    """Serve ``location`` (a file or store directory) until interrupted or terminated."""
+    import signal
+
+    server = Server(location, host, port, settings)
+
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop) if threading.current_thread() is threading.main_thread() else None
+    try:
+        if on_ready is not None:
+            on_ready(server)
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,440 @@
+"""``newsgraph serve``: the SPARQL 1.1 Protocol, driven by real clients (SPARQLWrapper, rdflib, urllib)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import ARTICLES, HANDMADE_ENTITIES, NG, handmade_documents, write_documents
+from newsgraph.errors import StoreError
+
+CAPTURED = f"SELECT ?s ?o WHERE {{ ?s <{NG}captured> ?o }} ORDER BY ?s ?o"
+ENTITY = "https://w3id.org/newsgraph/entity/"
+EXPECTED_CAPTURES = [(ENTITY + "Kessarine_Liberation_Army", ENTITY + "Ostrava"),
+                     (ENTITY + "Kessarine_Liberation_Army", ENTITY + "Velmora"),
+                     (ENTITY + "Southern_Coast_Militia", ENTITY + "Marrow_Bay")]
+INSERT = "INSERT DATA { GRAPH <urn:test:g> { <urn:test:s> <urn:test:p> 'o' } <urn:test:s> <urn:test:p> 'o' }"
+ASK_INSERTED = "ASK { <urn:test:s> <urn:test:p> 'o' }"
+
+
+@dataclass
+class Endpoint:
+    process: subprocess.Popen
+    url: str  # …/sparql
+
+    @property
+    def root(self) -> str:
+        return self.url[: -len("/sparql")]
+
+    def workers(self) -> list[int]:
+        """Process ids of the server's children (its query workers)."""
+        pids = []
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            pids += [int(p) for p in (task / "children").read_text().split()]
+        return pids
+
+
+def start(graph, *options, wait: float = 20) -> Endpoint:
+    process = subprocess.Popen([sys.executable, "-m", "newsgraph.cli", "serve", str(graph), "--port", "0", *map(str, options)],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + wait
+    seen = []
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stderr], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        line = process.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        if line.startswith("serving ") and " at http://" in line:
+            return Endpoint(process, line.split(" at ", 1)[1].split()[0])
+    process.kill()
+    process.wait()
+    pytest.fail(f"newsgraph serve did not start: {''.join(seen)}")
+
+
+def stop(endpoint: Endpoint) -> None:
+    endpoint.process.terminate()
+    try:
+        endpoint.process.wait(10)
+    except subprocess.TimeoutExpired:
+        endpoint.process.kill()
+        endpoint.process.wait()
+
+
+@pytest.fixture
+def serving():
+    started: list[Endpoint] = []
+
+    def serve(graph, *options) -> Endpoint:
+        started.append(start(graph, *options))
+        return started[-1]
+
+    yield serve
+    for e in started:
+        stop(e)
+
+
+@pytest.fixture(scope="module")
+def readonly(tmp_path_factory):
+    """One read-only server over the handmade graph, shared by the tests that only read."""
+    path = tmp_path_factory.mktemp("serve") / "handmade.nq"
+    write_documents(str(path), handmade_documents())
+    endpoint = start(path, "--max-rows", 100)
+    yield endpoint
+    stop(endpoint)
+
+
+def http(url: str, data: bytes | str | None = None, headers: dict | None = None, method: str | None = None,
+         timeout: float = 30) -> tuple[int, dict, bytes]:
+    """(status, headers, body) of one request, error statuses included."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def form(**fields) -> bytes:
+    return urllib.parse.urlencode(fields).encode()
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+# ------------------------------------------------------------------ real clients
+
+
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")  # inside SPARQLWrapper
+def test_sparqlwrapper_select_ask_construct(readonly):
+    from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
+    from rdflib import URIRef
+
+    client = SPARQLWrapper(readonly.url)
+    client.setQuery(CAPTURED)
+    client.setReturnFormat(JSON)
+    rows = client.query().convert()["results"]["bindings"]
+    assert [(r["s"]["value"], r["o"]["value"]) for r in rows] == EXPECTED_CAPTURES
+
+    client = SPARQLWrapper(readonly.url)
+    client.setQuery(f"ASK {{ ?s <{NG}alliedTo> ?o }}")
+    client.setReturnFormat(JSON)
+    assert client.query().convert()["boolean"] is True
+    client.setQuery(f"ASK {{ ?s <{NG}alliedTo> <{ENTITY}Velmora> }}")
+    assert client.query().convert()["boolean"] is False
+
+    construct = f"CONSTRUCT {{ ?s <{NG}captured> ?o }} WHERE {{ ?s <{NG}captured> ?o }}"
+    for fmt in (None, TURTLE):  # SPARQLWrapper's default for CONSTRUCT is RDF/XML
+        client = SPARQLWrapper(readonly.url, returnFormat=fmt) if fmt else SPARQLWrapper(readonly.url)
+        client.setQuery(construct)
+        got = client.query().convert()
+        if isinstance(got, bytes):
+            import rdflib
+
+            got = rdflib.Graph().parse(data=got, format="turtle")
+        assert sorted((str(s), str(o)) for s, _, o in got) == EXPECTED_CAPTURES
+        assert {p for _, p, _ in got} == {URIRef(NG + "captured")}
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "POST_FORM"])
+def test_rdflib_sparqlstore(readonly, method):
+    import rdflib
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        graph = rdflib.Graph(SPARQLStore(readonly.url, method=method))
+        rows = [(str(s), str(o)) for s, o in graph.query(CAPTURED)]
+        assert rows == EXPECTED_CAPTURES
+        captured = sorted((str(s), str(o)) for s, _, o in graph.triples((None, rdflib.URIRef(NG + "captured"), None)))
+        assert captured == EXPECTED_CAPTURES
+        people = graph.query("SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { ?e a ?c . "
+                             f"VALUES ?c {{ <{NG}Person> <{NG}Organization> <{NG}Location> }} }}")
+        assert int(next(iter(people))[0]) == HANDMADE_ENTITIES
+
+
+# ------------------------------------------------------------------ protocol and negotiation
+
+
+def test_get_post_form_and_direct_post_agree(readonly):
+    get = http(f"{readonly.url}?{urllib.parse.urlencode({'query': CAPTURED})}")
+    posted = http(readonly.url, form(query=CAPTURED), FORM)
+    direct = http(readonly.url, CAPTURED, {"Content-Type": "application/sparql-query"})
+    assert get[0] == posted[0] == direct[0] == 200
+    assert get[2] == posted[2] == direct[2]
+    assert get[1]["Content-Type"] == "application/sparql-results+json"  # the default
+    bindings = json.loads(get[2])["results"]["bindings"]
+    assert [(b["s"]["value"], b["o"]["value"]) for b in bindings] == EXPECTED_CAPTURES
+
+
+def test_content_negotiation(readonly):
+    def ask(query: str, accept: str | None):
+        return http(readonly.url, form(query=query), {**FORM, **({"Accept": accept} if accept else {})})
+
+    status, headers, body = ask(CAPTURED, "text/csv")
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    assert body.decode().splitlines() == ["s,o"] + [f"{s},{o}" for s, o in EXPECTED_CAPTURES]
+
+    status, headers, body = ask(CAPTURED, "application/sparql-results+xml")
+    assert headers["Content-Type"] == "application/sparql-results+xml"
+    rows = [(r["s"].value, r["o"].value) for r in ox.parse_query_results(body, ox.QueryResultsFormat.XML)]
+    assert rows == EXPECTED_CAPTURES
+
+    status, headers, body = ask(CAPTURED, "text/tab-separated-values")
+    assert headers["Content-Type"].startswith("text/tab-separated-values")
+    assert [(r["s"].value, r["o"].value) for r in ox.parse_query_results(body, ox.QueryResultsFormat.TSV)] == EXPECTED_CAPTURES
+
+    status, headers, body = ask(CAPTURED, "text/html, application/xhtml+xml;q=0.9, */*;q=0.8")  # a browser's
+    assert headers["Content-Type"] == "application/sparql-results+json"
+
+    construct = f"CONSTRUCT {{ ?s <{NG}captured> ?o }} WHERE {{ ?s <{NG}captured> ?o }}"
+    for accept, fmt in [("text/turtle", ox.RdfFormat.TURTLE), (None, ox.RdfFormat.TURTLE),
+                        ("application/n-triples", ox.RdfFormat.N_TRIPLES), ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+                        ("application/sparql-results+json, application/n-triples;q=0.5", ox.RdfFormat.N_TRIPLES)]:
+        status, headers, body = ask(construct, accept)
+        assert status == 200 and headers["Content-Type"].split(";")[0] == fmt.media_type, accept
+        assert sorted((q.subject.value, q.object.value) for q in ox.parse(body, fmt)) == EXPECTED_CAPTURES
+
+    status, headers, body = ask("ASK { ?s ?p ?o }", "application/sparql-results+xml")
+    assert headers["Content-Type"] == "application/sparql-results+xml"
+    assert bool(ox.parse_query_results(body, ox.QueryResultsFormat.XML)) is True
+    # the query page's format= picks a format whatever Accept says
+    status, headers, body = http(readonly.url, form(query=CAPTURED, format="table"), {**FORM, "Accept": "text/csv"})
+    assert headers["Content-Type"].startswith("text/plain") and b"(3 rows)" in body
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # SPARQLWrapper cannot tell the kind of a malformed query
+def test_malformed_query_is_400_with_a_message(readonly):
+    status, headers, body = http(readonly.url, form(query="SELECT ?s WHERE { ?s ?p }"), FORM)
+    assert status == 400 and headers["Content-Type"].startswith("text/plain")
+    assert body.decode().startswith("invalid SPARQL: ")
+    from SPARQLWrapper import SPARQLWrapper
+    from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+
+    client = SPARQLWrapper(readonly.url)
+    client.setQuery("SELEC * WHERE { ?s ?p ?o }")
+    with pytest.raises(QueryBadFormed, match="invalid SPARQL"):
+        client.query()
+    for bad in [form(), form(query="ASK {}", update="CLEAR ALL"), b"query=%FF%FE"]:
+        assert http(readonly.url, bad, FORM)[0] == 400
+    assert http(readonly.url, b"ASK {}", {"Content-Type": "text/plain"})[0] == 415
+    assert http(readonly.url, method="DELETE")[0] == 405
+    assert http(readonly.root + "/nothing")[0] == 404
+
+
+def test_a_long_prologue_is_answered_at_once(readonly):
+    """rdflib's SPARQLStore sends dozens of PREFIX lines; checking them must not backtrack for ever."""
+    prologue = "".join(f"PREFIX p{i}: <http://example.org/{i}#>\n" for i in range(300))
+    started = time.monotonic()
+    status, _, body = http(readonly.url, form(query=prologue + "ASK { ?s ?p ?o }"), FORM, timeout=10)
+    assert status == 200 and json.loads(body)["boolean"] is True
+    assert time.monotonic() - started < 2
+    status, _, body = http(readonly.url, form(query=prologue + "INSERT DATA { <a:b> <a:b> <a:b> }"), FORM, timeout=10)
+    assert status == 400 and b"INSERT is a SPARQL update" in body
+
+
+def test_row_cap(readonly):
+    status, headers, body = http(readonly.url, form(query="SELECT * WHERE { ?s ?p ?o }"), FORM)
+    assert status == 200 and headers["Newsgraph-Truncated"] == "100"
+    assert len(json.loads(body)["results"]["bindings"]) == 100
+    assert "Newsgraph-Truncated" not in http(readonly.url, form(query=CAPTURED), FORM)[1]
+
+
+# ------------------------------------------------------------------ safety
+
+
+def test_updates_are_refused_unless_allowed(readonly, serving, handmade_store):
+    for request in [(form(update=INSERT), FORM), (INSERT.encode(), {"Content-Type": "application/sparql-update"})]:
+        status, _, body = http(readonly.url, *request)
+        assert status == 403 and b"--allow-update" in body
+    assert http(readonly.url, form(query=INSERT), FORM)[0] == 400  # an update is not a query either
+    assert json.loads(http(readonly.url, form(query=ASK_INSERTED), FORM)[2])["boolean"] is False
+
+    writable = serving(handmade_store, "--allow-update")
+    assert http(writable.url, form(update=INSERT), FORM)[0] == 204
+    assert json.loads(http(writable.url, form(query=ASK_INSERTED), FORM)[2])["boolean"] is True
+    assert http(f"{writable.url}?{urllib.parse.urlencode({'update': INSERT})}")[0] == 405  # updates are POSTed
+    bad = http(writable.url, b"INSERT DATA { <a> }", {"Content-Type": "application/sparql-update"})
+    assert bad[0] == 400 and bad[2].startswith(b"invalid SPARQL update")
+    # a page from another origin cannot change the graph through the user's browser
+    assert http(writable.url, form(update="CLEAR ALL"), {**FORM, "Origin": "https://evil.example"})[0] == 403
+    assert json.loads(http(writable.url, form(query=ASK_INSERTED), FORM)[2])["boolean"] is True
+
+
+def test_updates_to_a_served_file_are_written_back(serving, tmp_path):
+    path = tmp_path / "graph.nq"
+    write_documents(str(path), handmade_documents())
+    endpoint = serving(path, "--allow-update")
+    assert http(endpoint.url, form(update=INSERT), FORM)[0] == 204
+    stop(endpoint)
+    again = serving(path)
+    assert json.loads(http(again.url, form(query=ASK_INSERTED), FORM)[2])["boolean"] is True
+    assert json.loads(http(again.url, form(query=CAPTURED), FORM)[2])["results"]["bindings"]
+
+
+def test_build_into_a_served_store(cli, serving, tmp_path, readonly):
+    """newsgraph's remote store works against its own server: twice the same documents, the same graph."""
+    store = tmp_path / "store"
+    write_documents(str(store), handmade_documents()[:1])
+    writable = serving(store, "--allow-update")
+    write_documents(writable.url, handmade_documents())
+    count = json.loads(http(writable.url, form(query="SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"), FORM)[2])
+    write_documents(writable.url, handmade_documents())
+    assert json.loads(http(writable.url, form(query="SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"), FORM)[2]) == count
+    assert cli.ok("query", writable.url, CAPTURED, "--format", "csv").stdout == \
+        cli.ok("query", readonly.url, CAPTURED, "--format", "csv").stdout
+    line = cli.fail("build", ARTICLES, "-o", readonly.url)
+    assert line == (f"Error: SPARQL endpoint {readonly.url} refused the update: HTTP 403 Forbidden: "
+                    "this server is read-only; start it with --allow-update to accept SPARQL updates")
+
+
+def test_nothing_reaches_another_server(readonly, serving, handmade_store, canary):
+    remote = canary.url
+    refused = [f"SELECT * WHERE {{ SERVICE <{remote}> {{ ?s ?p ?o }} }}",
+               f"SELECT * WHERE {{ service <{remote}sparql> {{ ?s ?p ?o }} }}",
+               f"SELECT * WHERE {{ SERVICE SILENT <{remote}> {{ ?s ?p ?o }} }}"]
+    for query in refused:
+        status, _, body = http(readonly.url, form(query=query), FORM)
+        assert status == 400 and b"SERVICE is not allowed" in body, query
+    local_only = [f"SELECT * FROM <{remote}> WHERE {{ ?s ?p ?o }}",
+                  f"SELECT * FROM NAMED <{remote}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+                  f"CONSTRUCT {{ ?s ?p ?o }} FROM <{remote}data.ttl> WHERE {{ ?s ?p ?o }}",
+                  f"DESCRIBE <{remote}>"]
+    for query in local_only:
+        assert http(readonly.url, form(query=query), FORM)[0] == 200, query
+    params = urllib.parse.urlencode({"query": "SELECT * WHERE { ?s ?p ?o }", "default-graph-uri": remote, "named-graph-uri": remote})
+    status, _, body = http(f"{readonly.url}?{params}")
+    assert status == 200 and json.loads(body)["results"]["bindings"] == []
+    writable = serving(handmade_store, "--allow-update")
+    for update in [f"LOAD <{remote}>", f"LOAD SILENT <{remote}> INTO GRAPH <urn:x>",
+                   f"INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE <{remote}> {{ ?s ?p ?o }} }}"]:
+        status, _, body = http(writable.url, form(update=update), FORM)
+        assert status == 400 and b"not allowed" in body, update
+    assert http(writable.url, form(update=f"INSERT {{ ?s ?p ?o }} USING <{remote}> WHERE {{ ?s ?p ?o }}"), FORM)[0] == 204
+    assert canary.requests == []
+
+
+def test_a_runaway_query_is_stopped_and_the_server_goes_on(serving, tmp_path):
+    path = tmp_path / "thousand.nt"
+    path.write_text("".join(f"<urn:s{i}> <urn:p{i % 7}> \"{i}\" .\n" for i in range(1000)), encoding="utf-8")
+    endpoint = serving(path, "--timeout", 1)
+    before = set(endpoint.workers())
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # 10⁹ rows
+    answers = {}
+
+    def meanwhile():  # the other worker answers while one is busy
+        time.sleep(0.3)
+        started = time.monotonic()
+        answers["ask"] = (http(endpoint.url, form(query="ASK { ?s ?p ?o }"), FORM)[0], time.monotonic() - started)
+
+    other = threading.Thread(target=meanwhile)
+    other.start()
+    started = time.monotonic()
+    status, _, body = http(endpoint.url, form(query=runaway), FORM)
+    elapsed = time.monotonic() - started
+    other.join()
+    assert status == 503 and body.decode().startswith("stopped after 1 s"), body
+    assert elapsed < 2.0
+    assert answers["ask"][0] == 200 and answers["ask"][1] < 1.0
+    status, _, body = http(endpoint.url, form(query="SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"), FORM)
+    assert status == 200 and json.loads(body)["results"]["bindings"][0]["n"]["value"] == "1000"
+    after = set(endpoint.workers())
+    assert len(after) == len(before) and len(before - after) == 1  # the runaway's worker was killed and replaced
+
+
+def test_host_and_cors(readonly, serving, handmade_ttl):
+    status, _, body = http(readonly.url, form(query="ASK {}"), {**FORM, "Host": "attacker.example"})
+    assert status == 403 and b"is not this server" in body
+    assert "Access-Control-Allow-Origin" not in http(readonly.url, form(query="ASK {}"), FORM)[1]
+    open_to = serving(handmade_ttl, "--cors", "http://localhost:8000")
+    headers = http(open_to.url, form(query="ASK {}"), {**FORM, "Origin": "http://localhost:8000"})[1]
+    assert headers["Access-Control-Allow-Origin"] == "http://localhost:8000"
+    status, headers, _ = http(open_to.url, method="OPTIONS", headers={
+        "Origin": "http://localhost:8000", "Access-Control-Request-Method": "POST"})
+    assert status == 204 and "POST" in headers["Access-Control-Allow-Methods"]
+
+
+def test_pages(serving, tmp_path):
+    path = tmp_path / "a<b>&c.ttl"
+    write_documents(str(path), handmade_documents())
+    endpoint = serving(path)
+    status, headers, body = http(endpoint.root + "/")
+    page = body.decode()
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert "a&lt;b&gt;&amp;c.ttl" in page and "a<b>" not in page
+    assert '<form method="post" action="sparql">' in page
+    assert not re.search(r"""(src|href|action)=["']?(https?:)?//""", page)  # nothing from elsewhere
+    status, headers, body = http(endpoint.root + "/network")
+    assert status == 200 and "script-src 'unsafe-inline'" in headers["Content-Security-Policy"]
+    assert b"Kessarine Liberation Army" in body
+
+
+# ------------------------------------------------------------------ stores, errors, lifecycle
+
+
+def test_a_served_store_is_not_written_by_anyone_else(serving, handmade_store):
+    endpoint = serving(handmade_store)
+    assert json.loads(http(endpoint.url, form(query=CAPTURED), FORM)[2])["results"]["bindings"]
+    with pytest.raises(StoreError, match="in use by another process"):
+        write_documents(str(handmade_store), handmade_documents())
+
+
+def test_serve_errors_are_one_line(cli, tmp_path, handmade_ttl, handmade_store):
+    assert "no graph at" in cli.fail("serve", tmp_path / "missing.ttl")
+    assert "SPARQL endpoint already" in cli.fail("serve", "http://127.0.0.1:1/sparql")
+    assert "--allow-update needs a store directory or a .nq or .trig file" in cli.fail("serve", handmade_ttl, "--allow-update")
+    assert "not an origin" in cli.run("serve", handmade_ttl, "--cors", "localhost:8000/path").stderr
+    assert cli.run("serve", handmade_ttl, "--cors", "localhost:8000/path").exit_code == 2
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        line = cli.fail("serve", handmade_ttl, "--port", taken.getsockname()[1])
+        assert line.startswith("Error: cannot listen on 127.0.0.1:")
+    # a failed start leaves the store unlocked
+    write_documents(str(handmade_store), handmade_documents())
+
+
+def test_stopping_the_server_stops_its_workers(serving, handmade_ttl):
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        endpoint = serving(handmade_ttl)
+        workers = endpoint.workers()
+        assert len(workers) == 2
+        endpoint.process.send_signal(sig)
+        endpoint.process.wait(10)
+        deadline = time.monotonic() + 5  # after SIGKILL, a worker notices within a second or two
+        while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(p) for p in workers), sig
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)  # not our child: ChildProcessError, fine
+    except ChildProcessError:
+        pass
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
