@@ -59,7 +59,38 @@ def load(requested: str | None = None):
     if missing:
         raise ModelError(f"spaCy model '{name}' has no {', '.join(missing)}; newsgraph needs a parser and an entity recognizer")
     nlp.max_length = 10_000_000
+    _register_line_breaks()
+    nlp.add_pipe("newsgraph_line_breaks", before="parser")
     return nlp
+
+
+def _register_line_breaks() -> None:
+    from spacy.language import Language
+
+    if "newsgraph_line_breaks" not in Language.factories:
+        Language.component("newsgraph_line_breaks", func=line_breaks)
+
+
+def line_breaks(doc):
+    """A line that ends without a full stop ends its sentence all the same: a headline, a title.
+
+    The parser joins "Front seizes port city as envoy meets leader\nThe UN
+    envoy ..." into one sentence; a new line after a short line with no
+    closing punctuation, followed by a capital, starts a new one. Long lines
+    (hard-wrapped prose) and lines ending in a comma or a hyphen do not.
+    """
+    line_start = 0
+    for tok in doc:
+        if tok.is_space and "\n" in tok.text and tok.i + 1 < len(doc):
+            line = doc[line_start:tok.i]
+            nxt = doc[tok.i + 1]
+            words = [t for t in line if not t.is_space]
+            if (words and len(words) <= 20 and not words[-1].is_punct and nxt.text[:1].isupper()):
+                nxt.is_sent_start = True
+            line_start = tok.i + 1
+        elif tok.i > line_start and "\n" in doc[tok.i - 1].whitespace_:
+            line_start = tok.i
+    return doc
 
 
 _HEADLINE_END = re.compile(r"\.\s|\n|$")

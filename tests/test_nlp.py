@@ -48,3 +48,15 @@ def test_an_unknown_model_is_a_clear_error():
     assert model_name("some_model") == "some_model"
     with pytest.raises(ModelError, match="cannot load spaCy model 'no_such_model_xyz'"):
         load("no_such_model_xyz")
+
+
+@pytest.mark.model
+def test_a_title_line_without_a_full_stop_is_its_own_sentence():
+    from newsgraph.nlp import load
+
+    nlp = load()
+    doc = nlp(prepare("Front seizes port as envoy meets leader\nThe envoy met the commander on Tuesday."))
+    assert [s.text.strip() for s in doc.sents][:2] == ["Front seizes port as envoy meets leader",
+                                                       "The envoy met the commander on Tuesday."]
+    wrapped = nlp(prepare("The envoy said the commander had agreed to\nmeet him again next week. Then she left."))
+    assert len(list(wrapped.sents)) == 2  # a hard-wrapped line does not end its sentence
