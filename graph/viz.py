@@ -275,7 +275,7 @@ def _layout(g: nx.MultiDiGraph, spring: bool) -> dict[Any, tuple[float, float]]:
             for n, (px, py) in local.items():
                 pos[n] = (round(x + px - x0, 1), round(top + py - y0, 1))
             x += w + _GAP
-        top += max(b[4] for b in row) + _GAP
+        top += max((b[4] for b in row), default=0.0) + _GAP
     return pos
 
 
