@@ -7,7 +7,8 @@ Articles come from ``bench/corpus.py`` (template sentences, invented names,
 seeded), the million-triple store from synthetic records written with the
 project's own ``document_quads`` (the store's real layout). Builds whose
 memory is measured run as separate processes; their peak is the largest sum
-of resident memory over the process tree (builder, fork server, workers),
+of proportional resident memory (PSS: a page shared by several processes
+counted once in all) over the process tree (builder, fork server, workers),
 sampled every 20 ms from /proc.
 """
 from __future__ import annotations
@@ -66,11 +67,12 @@ def _tree(root: int) -> list[int]:
     return found
 
 
-def _rss(pid: int) -> int:
+def _pss(pid: int) -> int:
+    """Proportional resident memory: pages shared by the workers and the fork server are counted once in all."""
     try:
-        with open(f"/proc/{pid}/status") as f:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith("Pss:"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
@@ -83,7 +85,7 @@ def run_measured(command: list[str]) -> tuple[float, int, str]:
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0
     while proc.poll() is None:
-        peak = max(peak, sum(_rss(p) for p in _tree(proc.pid)))
+        peak = max(peak, sum(_pss(p) for p in _tree(proc.pid)))
         time.sleep(0.02)
     wall = time.perf_counter() - start
     err = proc.stderr.read()
@@ -213,7 +215,7 @@ def memory_and_writes(small: int, large: int, tmp: Path) -> None:
         peaks[n], walls[n] = peak, wall
         say(f"  {n:,} articles: {wall:.1f} s, peak {peak / 2**20:.0f} MiB — {err.strip().splitlines()[-1]}")
     ratio = peaks[large] / peaks[small]
-    record(f"peak RSS {large // 1000}k ÷ {small // 1000}k articles", ratio, "≤ 1.2", ratio <= 1.2)
+    record(f"peak RSS {large:,} ÷ {small:,} articles", ratio, "≤ 1.2", ratio <= 1.2)
 
     say(f"\n4. writing into the embedded store, one transaction per document ÷ pyoxigraph bulk load, {small:,} articles")
     feed = tmp / f"short-{small}.jsonl"
@@ -333,39 +335,29 @@ def query_latency(documents: int, tmp: Path) -> None:
         del s
         return len(rows)
 
-    graph = open_source(str(store_path))
-    raw_store = graph.store
+    def on_open_store(q: str) -> tuple[float, float, int]:
+        graph = open_source(str(store_path))
+        rows = len(list(graph.store.query(prologue + q)))  # warms the caches for both
+        ours = median_time(lambda: render(run(graph, q), "table"))
+        raw = median_time(lambda: [[str(t) for t in row] for row in graph.store.query(prologue + q)])
+        graph.close()
+        return ours, raw, rows
 
-    def ours_open(q: str) -> int:
-        return render(run(graph, q), "table").count("\n")
-
-    def raw_open(q: str) -> int:
-        return len([[str(t) for t in row] for row in raw_store.query(prologue + q)])
-
-    def median_time(f, q: str) -> float:
+    def median_time(f) -> float:
         times = []
         for _ in range(5):
             t = time.perf_counter()
-            f(q)
+            f()
             times.append(time.perf_counter() - t)
         return statistics.median(times)
 
     for name, q in queries.items():
-        raw_open(q)  # warm the caches for both
-        cli_ratio = None
-        rows = raw_open(q)
-        a, b = median_time(ours_open, q), median_time(raw_open, q)
-        graph_ratio = a / b
-        graph.close()  # `newsgraph query` opens the store itself, as a user's process does
-        c, d = median_time(ours_cli, q), median_time(raw_opened, q)
-        cli_ratio = c / d
-        graph = open_source(str(store_path))
-        raw_store = graph.store
+        a, b, rows = on_open_store(q)
+        c, d = median_time(lambda: ours_cli(q)), median_time(lambda: raw_opened(q))
         say(f"  {name} ({rows} rows): newsgraph query {c * 1000:.1f} ms vs pyoxigraph {d * 1000:.1f} ms, store opened "
             f"by each; on an open store {a * 1000:.1f} ms vs {b * 1000:.1f} ms")
-        record(f"query latency ÷ pyoxigraph, {name}", cli_ratio, "≤ 1.2", cli_ratio <= 1.2)
-        record(f"query latency ÷ pyoxigraph, {name}, open store", graph_ratio, "≤ 1.2", graph_ratio <= 1.2)
-    graph.close()
+        record(f"query latency ÷ pyoxigraph, {name}", c / d, "≤ 1.2", c / d <= 1.2)
+        record(f"query latency ÷ pyoxigraph, {name}, open store", a / b, "≤ 1.2", a / b <= 1.2)
 
 
 # ------------------------------------------------------------------ 6. a 1 MB article

@@ -10,6 +10,7 @@ import io
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -125,7 +126,7 @@ def _materialise(graph: Graph, sparql: str, max_rows: int, substitutions) -> Res
     rows = []
     truncated = False
     for solution in answer:
-        rows.append([solution[v] for v in variables])
+        rows.append(list(solution))  # its values in the order of the variables; faster than indexing by name
         if len(rows) >= max_rows:
             truncated = True
             break
@@ -247,18 +248,21 @@ def _xml(result: Result) -> str:
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+@lru_cache(maxsize=1 << 16)
+def _prefixed(iri: str) -> str:
+    """``ng:Person`` for an IRI in a predeclared namespace, else ``<iri>``; cached, as results repeat their IRIs."""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return f"<{iri}>"
+
+
 def term_text(term) -> str:
     """A term as a person reads it: prefixed IRIs, bare literal values, no terminal escapes."""
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        value = term.value
-        for prefix, ns in PREFIXES.items():
-            if value.startswith(ns) and len(value) > len(ns):
-                value = f"{prefix}:{value[len(ns):]}"
-                break
-        else:
-            value = f"<{value}>"
+        value = _prefixed(term.value)
     elif isinstance(term, ox.BlankNode):
         value = f"_:{term.value}"
     elif isinstance(term, ox.Literal):

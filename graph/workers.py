@@ -37,6 +37,9 @@ from .errors import NewsgraphError
 
 PRELOAD = "newsgraph.preload"
 _PREFETCH = 2  # batches sent to a worker before it has finished the first: it never waits for the next
+# Items a worker handles before a fresh one takes over: spaCy's string store and Python's heap grow
+# with every new word a worker sees, and a fork costs milliseconds.
+RECYCLE_ITEMS = 2_000
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class _Worker:
         inbox_r.close()
         outbox_w.close()
         self.ready = False
+        self.sent = 0  # items sent to it
         self.batches: deque[_Batch] = deque()
         self.deadline = float("inf")
         self.phase = "parsing"
@@ -112,6 +116,7 @@ class _Worker:
         if not self.batches and self.ready:
             self.deadline, self.phase = time.monotonic() + timeout, "parsing"
         self.batches.append(batch)
+        self.sent += len(batch.items)
         self.inbox.send((batch.key, batch.items))
 
     def stop(self, kill: bool) -> None:
@@ -157,11 +162,13 @@ def _context():
 
 
 def run_local(job, batches: Iterable[list], workers: int = 1, timeout: float | None = None,
-              describe: Callable[[float], str] = lambda t: f"took longer than {t:g} s") -> Iterator[tuple[Any, Any]]:
+              describe: Callable[[float], str] = lambda t: f"took longer than {t:g} s",
+              recycle: int = RECYCLE_ITEMS) -> Iterator[tuple[Any, Any]]:
     """Run ``job`` on ``batches`` in ``workers`` processes; yields ``(item, outcome)`` as items finish.
 
     ``timeout`` (seconds) limits parsing a batch and analysing each item; an
-    item over it alone is given up with ``Failed(describe(timeout))``.
+    item over it alone is given up with ``Failed(describe(timeout))``. A
+    worker is replaced by a fresh one after ``recycle`` items.
     """
     limit = timeout if timeout else float("inf")
     source = iter(batches)
@@ -189,7 +196,10 @@ def run_local(job, batches: Iterable[list], workers: int = 1, timeout: float | N
         return _Batch(next(keys), items, len(items) == 1, set())
 
     def refill(w: _Worker) -> None:
-        while w.ready and len(w.batches) < _PREFETCH and (batch := next_batch()) is not None:
+        if w.sent >= recycle and not w.batches:  # a fresh copy of the fork server's: its memory cannot grow
+            w.stop(kill=False)
+            pool[pool.index(w)] = w = _Worker(ctx, job)
+        while w.ready and w.sent < recycle and len(w.batches) < _PREFETCH and (batch := next_batch()) is not None:
             w.send(batch, limit)
 
     def replace(w: _Worker, culprit: tuple[_Batch, int] | None, reason: str) -> Iterator[tuple[Any, Any]]:
@@ -216,7 +226,7 @@ def run_local(job, batches: Iterable[list], workers: int = 1, timeout: float | N
 
     try:
         while True:
-            for w in pool:
+            for w in list(pool):
                 refill(w)
             busy = [w for w in pool if w.batches or not w.ready]
             if not busy:
@@ -234,6 +244,8 @@ def run_local(job, batches: Iterable[list], workers: int = 1, timeout: float | N
                     except (EOFError, OSError):
                         pass  # it died; its sentinel says so below
                 if w.proc.sentinel in ready and not w.proc.is_alive():
+                    if not w.ready:
+                        raise WorkerError(f"a worker process died while starting (exit code {w.proc.exitcode})")
                     head = w.batches[0] if w.batches else None
                     culprit = (head, head.pending()[0][0]) if head and w.phase == "analysing" and head.pending() else None
                     code = w.proc.exitcode

@@ -303,3 +303,9 @@ def test_remove_of_a_built_article_keeps_entities_others_state(cli, sample_store
     assert named_quads(sample_store) == named_quads(rest)
     assert isomorphic(merged_graph(sample_store), merged_graph(rest))
     assert re.search(r"0 articles added, 2 unchanged", cli.ok("build", RIVER, HARBOUR, "-o", sample_store).stderr)
+
+
+def test_workers_are_replaced_after_their_quota_of_items():
+    outcomes = list(run_local(_FakeJob(), [[f"a{k}", f"b{k}"] for k in range(6)], workers=1, recycle=4))
+    assert len(outcomes) == 12
+    assert len({o.rsplit(" ", 1)[1] for _, o in outcomes}) == 3, "a fresh worker every 4 items"
