@@ -567,16 +567,12 @@ def _lock(path: Path):
 
 def _source(location: str, allow_update: bool) -> _Source:
     from .remote import is_endpoint
-    from .store import RDF_FORMATS, is_store_dir, rdf_format
+    from .store import RDF_FORMATS, existing_graph_path, rdf_format
 
     if is_endpoint(location):
         raise FormatError(f"'{location}' is a SPARQL endpoint already; newsgraph serves a file or a store directory")
-    path = Path(location)
-    if not path.exists():
-        raise StoreError(f"no graph at '{location}'")
+    path = existing_graph_path(location)
     if path.is_dir():
-        if not is_store_dir(path):
-            raise StoreError(f"'{location}' is a directory but not an Oxigraph store")
         return _Source(str(path), is_store=True, writable=allow_update)
     if allow_update:
         fmt = rdf_format(path, readable=True)

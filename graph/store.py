@@ -253,18 +253,24 @@ def open_target(location: str, update_url: str | None = None) -> Graph:
     return Graph(ox.Store(), location, file_format=fmt)
 
 
+def existing_graph_path(location: str) -> Path:
+    """The path of a graph that must exist: an RDF file, or a directory that is an Oxigraph store."""
+    path = Path(location)
+    if not path.exists():
+        raise StoreError(f"no graph at '{location}'")
+    if path.is_dir() and not is_store_dir(path):
+        raise StoreError(f"'{location}' is a directory but not an Oxigraph store")
+    return path
+
+
 def open_source(location: str) -> Graph:
     """An existing graph to read: a store directory, an RDF file, or the ``http(s)://`` URL of a SPARQL endpoint."""
     from .remote import RemoteGraph, is_endpoint
 
     if is_endpoint(location):
         return RemoteGraph(location)
-    path = Path(location)
-    if not path.exists():
-        raise StoreError(f"no graph at '{location}'")
+    path = existing_graph_path(location)
     if path.is_dir():
-        if not is_store_dir(path):
-            raise StoreError(f"'{location}' is a directory but not an Oxigraph store")
         return Graph(_open_store(path, create=False), location)
     fmt = rdf_format(path, readable=True)
     if fmt == ox.RdfFormat.RDF_XML:
