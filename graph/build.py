@@ -23,7 +23,7 @@ from typing import Iterable
 import pyoxigraph as ox
 
 from . import iri
-from .records import Article, DocumentResult, Entity
+from .records import Article, DocumentResult, Entity, StoredDocument
 from .resources import PREFIXES, ng, relation_specs
 
 RDF = PREFIXES["rdf"]
@@ -67,6 +67,24 @@ def entity_iri(entity: Entity) -> str:
 
 def document_quads(result: DocumentResult) -> list[ox.Quad]:
     """Every quad one document contributes, in its own named graph, in a stable order."""
+    d, triples = _document_triples(result)
+    unique = sorted(set(triples), key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
+    return [ox.Quad(s, p, o, d) for s, p, o in unique]
+
+
+def stored_document(result: DocumentResult) -> StoredDocument:
+    """A document as :meth:`Graph.put_ntriples <newsgraph.store.Graph.put_ntriples>` takes it.
+
+    Made where the document was analysed (a worker), so that the process
+    writing the store only has bytes to hand to Oxigraph.
+    """
+    d, triples = _document_triples(result)
+    data = ox.serialize([ox.Triple(*t) for t in dict.fromkeys(triples)], format=ox.RdfFormat.N_TRIPLES)
+    return StoredDocument(d.value, data, sum(1 for f in result.facts if f.relation.factual))
+
+
+def _document_triples(result: DocumentResult) -> tuple[ox.NamedNode, list[tuple]]:
+    """The document's graph name and its triples (repeats included), in the order they are made."""
     art = result.article
     d = _n(doc_iri(art.id))
     triples: list[tuple] = []
@@ -121,8 +139,7 @@ def document_quads(result: DocumentResult) -> list[ox.Quad]:
         add((a, _n(ng("modality")), _n(ng(rel.modality))))
         if fact.speaker is not None:
             add((a, _n(ng("attributedTo")), _n(entity_iri(fact.speaker))))
-    unique = sorted(set(triples), key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
-    return [ox.Quad(s, p, o, d) for s, p, o in unique]
+    return d, triples
 
 
 def _digest(*parts: str) -> str:

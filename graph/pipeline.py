@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from . import resolve
-from .build import content_hash, doc_iri, document_quads
+from .build import content_hash, doc_iri, stored_document
 from .errors import InputError, NewsgraphError
 from .read import Skip, iter_articles
 from .records import Article, DocumentResult
@@ -112,6 +112,7 @@ class _Extraction:
         return _analyser(self.model)
 
     def run(self, state, articles: list[Article], emit: Callable[..., None]) -> None:
+        """Each outcome is a :class:`StoredDocument`, or a :class:`Failed`."""
         from .nlp import parse, prepare
 
         nlp, extractor = state
@@ -120,7 +121,7 @@ class _Extraction:
         for i, (doc, article) in enumerate(zip(docs, articles)):
             docs[i] = None  # let each Doc go once analysed
             try:
-                outcome: Any = analyse(doc, article, extractor)
+                outcome: Any = stored_document(analyse(doc, article, extractor))
             except Exception as e:  # noqa: BLE001 (one odd document must not take the batch down)
                 outcome = Failed(_reason(e))
             emit("done", i, outcome)
@@ -196,9 +197,9 @@ def build(inputs: Sequence[str], target: str | Graph, model: str | None = None, 
                     raise NewsgraphError(f"cannot analyse article '{article.id}' ({article.source}): {outcome.reason}")
                 skip(Skip(_label(article), outcome.reason))
                 continue
-            graph.put_document(doc_iri(article.id), document_quads(outcome))
+            graph.put_ntriples(outcome.iri, outcome.ntriples)
             report.added += 1
-            report.relations += sum(1 for f in outcome.facts if f.relation.factual)
+            report.relations += outcome.relations
             tick(report)
     finally:
         outcomes.close()  # stops the workers now, also when a skip ends the build

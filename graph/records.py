@@ -1,7 +1,8 @@
 """Typed records passed between the pipeline's stages.
 
 read → :class:`Article`; extract → :class:`Mention` and :class:`Relation`;
-resolve → :class:`Entity`; build turns them into RDF.
+resolve → :class:`Entity`; build turns them into RDF, a :class:`StoredDocument`
+for the store.
 """
 from __future__ import annotations
 
@@ -94,3 +95,12 @@ class DocumentResult:
     facts: tuple[Fact, ...]
     content_hash: str = ""
     extras: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document ready for the store: its graph's IRI, its triples as N-Triples, and its factual relations."""
+
+    iri: str
+    ntriples: bytes
+    relations: int = 0

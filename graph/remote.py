@@ -55,9 +55,6 @@ _GRAPHS = {
 }
 _QUADS = ("SELECT ?s ?p ?o ?g WHERE { { GRAPH ?g { ?s ?p ?o } } "
           "UNION { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?x { ?s ?p ?o } } } }")
-_COUNT_QUADS = ("SELECT (COUNT(*) AS ?n) WHERE { { GRAPH ?g { ?s ?p ?o } } "
-                "UNION { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?x { ?s ?p ?o } } } }")
-_COUNT_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
 def is_endpoint(location: str) -> bool:
@@ -134,11 +131,12 @@ class RemoteGraph(Graph):
         d = ox.NamedNode(doc)
         return self._ask(f"ASK {{ GRAPH {d} {{ {d} {ox.NamedNode(ng('contentHash'))} {ox.Literal(digest)} }} }}")
 
-    def put_document(self, doc: str, quads: list[ox.Quad]) -> None:
+    def put_ntriples(self, doc: str, data: bytes) -> None:
         """Queue one document's update (its graph replaced, the merge kept); sent in batches."""
         g = ox.NamedNode(doc)
-        body = " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)  # N-Triples terms
-        digest = next((q.object.value for q in quads if q.subject == g and q.predicate.value == ng("contentHash")), None)
+        body = data.decode("utf-8")
+        digest = next((t.object.value for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
+                       if t.subject == g and t.predicate.value == ng("contentHash")), None)
         self._pending.pop(doc, None)
         self._pending[doc] = (digest, f"{_UNMERGE % {'g': g}} ;\nDROP SILENT GRAPH {g} ;\n"
                                       f"INSERT DATA {{ GRAPH {g} {{ {body} }} {body} }}")
@@ -191,11 +189,6 @@ class RemoteGraph(Graph):
     def quads(self) -> Iterable[ox.Quad]:
         """The documents' graphs, and default-graph triples no document states."""
         return [ox.Quad(row["s"], row["p"], row["o"], row["g"] or ox.DefaultGraph()) for row in self.query(_QUADS)]
-
-    def statements(self, fmt: ox.RdfFormat | None = None) -> int:
-        """How many statements writing the graph as ``fmt`` gives (default: quads), counted by the server."""
-        rows = list(self.query(_COUNT_QUADS if fmt is None or fmt.supports_datasets else _COUNT_TRIPLES))
-        return int(rows[0]["n"].value)
 
     # ------------------------------------------------------------ lifecycle
 

@@ -229,4 +229,18 @@ def test_len_counts_what_a_dump_writes(tmp_path):
         graph.close()
         assert len(open_source(str(tmp_path / f"graph.{suffix}"))) == expected
     write_documents(str(tmp_path / "store"), docs)
-    assert len(open_source(str(tmp_path / "store"))) == len(every)
+    store = open_source(str(tmp_path / "store"))
+    assert len(store) == len({q.triple for q in every})  # a store counts what its queries see
+    assert store.statements(ox.RdfFormat.N_QUADS) == len(every)
+    store.close()
+
+
+def test_a_dataset_counts_default_graph_triples_no_document_states(tmp_path):
+    every = {q for d in handmade_documents() for q in document_quads(d)}
+    loose = ox.Quad(ox.NamedNode("https://example.org/a"), ox.NamedNode("https://example.org/b"), ox.Literal("c"))
+    stated_too = ox.Quad(*next(iter(every)).triple)  # in a document's graph and the default graph: written once
+    path = tmp_path / "mixed.nq"
+    path.write_bytes(ox.serialize([*every, loose, stated_too], format=ox.RdfFormat.N_QUADS))
+    graph = open_source(str(path))
+    assert len(graph) == len(every) + 1 == sum(1 for _ in graph.quads())
+    assert graph.statements(ox.RdfFormat.TURTLE) == len({q.triple for q in every}) + 1
