@@ -277,11 +277,20 @@ def _table(result: Result, width: int = 80) -> str:
     if result.kind == "ask":
         return ("yes" if result.boolean else "no") + "\n"
     header = result.variables
-    rows = [[_cut(term_text(t), width) for t in row] for row in result.rows]
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    texts: dict = {}  # results repeat their terms: each is written once
+
+    def text(term) -> str:
+        found = texts.get(term)
+        if found is None:
+            found = texts[term] = _cut(term_text(term), width)
+        return found
+
+    rows = [[text(t) for t in row] for row in result.rows]
+    widths = [max(len(h), max(map(len, column), default=0)) for h, column in zip(header, zip(*rows))] if rows \
+        else [len(h) for h in header]
+    line = "  ".join("{:<%d}" % w for w in widths).format  # one template for every row
+    lines = [line(*header).rstrip(), "  ".join("-" * w for w in widths)]
+    lines += [line(*r).rstrip() for r in rows]
     n = len(rows)
     lines.append(f"({n} row{'s' if n != 1 else ''}{', truncated' if result.truncated else ''})")
     return "\n".join(lines) + "\n"
