@@ -23,6 +23,7 @@ _TIE_ORDER = ("Organization", "Person", "Location")
 _SMALL_WORDS = {"of", "the", "and", "for", "de", "al", "el", "in", "on", "&"}
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize(name: str) -> str:
     """Comparison key of a name: NFKC, straight quotes, no dots, no possessive, case-folded."""
     s = unicodedata.normalize("NFKC", name).replace("’", "'").strip()
@@ -176,21 +177,38 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
             short = " ".join(words[:-1])
             if short in by_key:
                 cl.union(i, by_key[short])
+    # Names are compared through indexes, not pair by pair: a long article names thousands of things.
+    spelled_out: dict[tuple[str, tuple[str, ...]], list[int]] = {}  # (first letter, other words) → mentions
+    for j, o in enumerate(ms):
+        words = normalize(o.text).split()
+        if words and len(o.text.split()[0]) > 2:
+            spelled_out.setdefault((words[0][:1], tuple(words[1:])), []).append(j)
     for i, m in enumerate(ms):
         words = re.sub(r"\.\s*", ". ", m.text.replace("’", "'")).split()
         if len(words) > 1 and re.fullmatch(r"[A-Z]\.", words[0]):
-            rest = normalize(" ".join(words[1:]))
-            matches = {j for j, o in enumerate(ms) if normalize(o.text).split()[1:] == rest.split()
-                       and normalize(o.text)[:1] == words[0][0].casefold() and len(o.text.split()[0]) > 2}
+            matches = spelled_out.get((words[0][0].casefold(), tuple(normalize(" ".join(words[1:])).split())), [])
             roots = {cl.find(j) for j in matches}
             if len(roots) == 1:
-                cl.union(i, matches.pop())
-    # "UN Council" for "U.N. Security Council": a shorter organisation name inside a longer one
-    orgs = [(i, normalize(m.text).split()) for i, m in enumerate(ms) if m.cls == "Organization"]
-    for i, words in orgs:
-        if len(words) < 2:
+                cl.union(i, matches[-1])
+    # "UN Council" for "U.N. Security Council": a shorter organisation name inside a longer one (the same
+    # first and last words). The mentions of one name are in one cluster already: one of them stands for all.
+    orgs: dict[tuple[str, ...], int] = {}
+    for i, m in enumerate(ms):
+        if m.cls == "Organization":
+            orgs.setdefault(tuple(normalize(m.text).split()), i)
+    by_ends: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+    for words in orgs:
+        if words:
+            by_ends.setdefault((words[0], words[-1]), []).append(words)
+    longer: dict[tuple[str, ...], list[int]] = {}
+    for i, m in enumerate(ms):
+        words = tuple(normalize(m.text).split())
+        if m.cls != "Organization" or len(words) < 2:
             continue
-        roots = {cl.find(j) for j, other in orgs if len(other) > len(words) and _subsequence(words, other)}
+        if words not in longer:
+            longer[words] = [orgs[other] for other in by_ends[(words[0], words[-1])]
+                             if len(other) > len(words) and _subsequence(list(words), list(other))]
+        roots = {cl.find(j) for j in longer[words]}
         if len(roots) == 1:
             cl.union(i, roots.pop())
     # surnames and first-name-less forms of people; first names alone ("Nelson")
@@ -202,6 +220,11 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
         if len(words) > 1:
             by_surname.setdefault(person_key(ms[i].text), set()).add(cl.find(i))
             by_first.setdefault(words[0], set()).add(cl.find(i))
+    by_length: dict[int, list[str]] = {}
+    for k in by_surname:
+        if len(k) >= 6:
+            by_length.setdefault(len(k), []).append(k)
+    near_surnames: dict[str, list[int]] = {}
     for i, m in enumerate(ms):
         words = normalize(m.text).split()
         if len(words) != 1 or (m.cls != "Person" and not _could_be_person(m)):
@@ -214,8 +237,10 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
                 break
         else:  # a misspelt surname: "Lindqvistt" for "Lindqvist"
             if m.cls == "Person" and len(key) >= 6:
-                near = {r for k, rs in by_surname.items() if len(k) >= 6 and _one_edit(k, key) for r in rs}
-                roots = {cl.find(j) for j in near}
+                if key not in near_surnames:
+                    near_surnames[key] = [r for n in (-1, 0, 1) for k in by_length.get(len(key) + n, ())
+                                          if _one_edit(k, key) for r in by_surname[k]]
+                roots = {cl.find(j) for j in near_surnames[key]}
                 if len(roots) == 1:
                     cl.union(i, roots.pop())
     # acronyms matching initials
