@@ -1,7 +1,8 @@
 """Doc → mentions and relations, by dependency patterns that live in ``ontology/``.
 
-The patterns are spaCy :class:`~spacy.matcher.DependencyMatcher` patterns,
-one list per relation in ``ontology/relations/<property>.json``. A pattern
+The patterns are spaCy :class:`~spacy.matcher.DependencyMatcher` patterns
+(matched by :class:`newsgraph.depmatch.TreeMatcher`, which gives the same
+matches faster), one list per relation in ``ontology/relations/<property>.json``. A pattern
 names the ``trigger`` token and, where syntax fixes them, the ``subject`` and
 ``object`` tokens; this module only applies general English syntax on top:
 
@@ -24,10 +25,10 @@ import re
 from dataclasses import dataclass, replace
 from typing import Iterable
 
-from spacy.matcher import DependencyMatcher
 from spacy.tokens import Doc, Span, Token
 
 from . import resolve
+from .depmatch import TreeMatcher
 from .errors import NewsgraphError
 from .records import Evidence, Mention, Relation
 from .resources import lexicon, relation_specs
@@ -78,9 +79,9 @@ def expand_pattern(pattern: list[dict], words: dict[str, list[str]], where: str)
     return fill(copy.deepcopy(pattern))
 
 
-def load_rules(vocab) -> tuple[DependencyMatcher, dict[str, Rule]]:
-    """Compile every relation pattern into one validated DependencyMatcher."""
-    matcher = DependencyMatcher(vocab, validate=True)
+def load_rules(vocab) -> tuple[TreeMatcher, dict[str, Rule]]:
+    """Compile every relation pattern into one matcher, validated as spaCy's DependencyMatcher validates."""
+    matcher = TreeMatcher(vocab, validate=True)
     rules: dict[str, Rule] = {}
     for prop, spec in relation_specs().items():
         for p in spec["patterns"]:
