@@ -13,8 +13,10 @@ import http.server
 import shutil
 import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pyoxigraph as ox
 import pytest
@@ -213,14 +215,14 @@ class Canary:
     requests: list[str]
 
 
-@pytest.fixture
-def canary():
-    """An HTTP server on 127.0.0.1 that records every request it gets."""
+@contextmanager
+def canary_server() -> Iterator[Canary]:
+    """An HTTP server on 127.0.0.1 that records every request it gets ("POST /path")."""
     seen: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's naming)
-            seen.append(f"GET {self.path}")
+            seen.append(f"{self.command} {self.path}")
             self.send_response(200)
             self.send_header("Content-Type", "text/turtle")
             self.end_headers()
@@ -232,8 +234,33 @@ def canary():
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Canary(f"http://127.0.0.1:{server.server_address[1]}/", seen)
-    server.shutdown()
-    server.server_close()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield Canary(f"http://127.0.0.1:{server.server_address[1]}/", seen)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def canary():
+    """A canary server for one test: nothing should ever reach it."""
+    with canary_server() as c:
+        yield c
+
+
+# ------------------------------------------------------------ headless Chromium
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; the tests never download a browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """The system Chromium under Playwright (the browser tests skip themselves when either is missing)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()

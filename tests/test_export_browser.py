@@ -9,29 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RIVER, count_query
+from conftest import CHROMIUM, RIVER, count_query
 from newsgraph.query import run
 from newsgraph.store import open_source
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.model,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no system Chromium at {CHROMIUM}"),
 ]
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 SAMPLE = Path(__file__).parent.parent / "samples" / "harbour-offensive.txt"
 LABELS = "SELECT ?l WHERE { ?e a ?c ; rdfs:label ?l VALUES ?c { ng:Person ng:Organization ng:Location } }"
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("article", [

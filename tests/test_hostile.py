@@ -17,13 +17,12 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from conftest import Canary, count_query, handmade_documents, write_documents
+from conftest import canary_server, count_query, handmade_documents, write_documents
 from test_read import HOSTILE, hostile_table
 from test_serve import FORM, form, http, start, stop
 
@@ -61,26 +60,8 @@ def shape_text(name: str, url: str, construct: bool) -> str:
 @pytest.fixture(scope="module")
 def _canary_server():
     """conftest's canary, but one per module: stopping a server takes half a second, and there are ~80 tests here."""
-    seen: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's naming)
-            seen.append(f"{self.command} {self.path}")
-            self.send_response(200)
-            self.send_header("Content-Type", "text/turtle")
-            self.end_headers()
-            self.wfile.write(b"<urn:canary> <urn:was> <urn:reached> .\n")
-
-        do_POST = do_GET
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield Canary(f"http://127.0.0.1:{server.server_address[1]}/", seen)
-    server.shutdown()
-    server.server_close()
+    with canary_server() as c:
+        yield c
 
 
 @pytest.fixture

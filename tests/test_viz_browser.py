@@ -10,9 +10,9 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
+from conftest import CHROMIUM
 from newsgraph.viz import BIG_GRAPH, SPRING_MAX, load_style, render_html
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no system Chromium at {CHROMIUM}"),
@@ -30,16 +30,6 @@ COMMENT = f"<!--<script>{RUN.format(6)}</script>-->"
 ODD = "line\u2028sep\u2029para\nnew line \u00e9\U0001F600"
 HEADING = f"</title><script>{RUN.format(7)}</script>"
 SAFE_URL = "https://example.org/story?a=1&b=<x>"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
 
 
 @pytest.fixture
