@@ -8,13 +8,18 @@ names the ``trigger`` token and, where syntax fixes them, the ``subject`` and
 
 * an argument token becomes entity mentions: the mention it is part of, the
   conjuncts coordinated with it ("captured A and B"), the owner of a group
-  noun ("CLF forces", "Osman's troops", "the village of X"), the referent
-  of a relative pronoun or of an unambiguous subject pronoun;
+  noun ("CLF forces", "Osman's troops", "the village of X") unless a person
+  is named beside it ("her counterpart X"), the referent of a relative
+  pronoun or of an unambiguous subject pronoun;
 * a subject the pattern leaves open is the trigger's own subject, the noun a
-  participle modifies ("forces loyal to X"), or the subject of the clause a
-  gerund or infinitive depends on ("after meeting X");
+  participle modifies ("forces loyal to X"), the subject of the clause a
+  gerund or infinitive depends on ("after meeting X", "claimed responsibility
+  for kidnapping X"), or the name a verbless headline starts with ("X in
+  talks with Y");
 * polarity, modality and attribution come from the trigger's clause
-  (negation, modal auxiliaries, "failed to", "denied", "X said").
+  (negation, "no longer", modal auxiliaries, "failed to", "denied", "X said",
+  a present-tense time clause under "will": "... will top the agenda when X
+  meets Y").
 
 This is the only module, besides :mod:`newsgraph.nlp`, that touches spaCy.
 """
@@ -50,7 +55,8 @@ class Rule:
     reciprocal: bool
     hyphen_before_trigger: bool
     object_owner_classes: tuple[str, ...] = ()
-    unless: tuple[dict, ...] = ()  # children of the trigger that block the rule: "took America to war"
+    unless: tuple[dict, ...] = ()  # children of the trigger (or of "NODE") that block the rule: "took America to war"
+    negating_heads: tuple[str, ...] = ()  # verbs over the trigger that undo it: "the alliance between X and Y collapsed"
 
 
 @dataclass
@@ -101,6 +107,7 @@ def load_rules(vocab) -> tuple[TreeMatcher, dict[str, Rule]]:
                 hyphen_before_trigger=bool(p.get("hyphen_before_trigger", False)),
                 object_owner_classes=tuple(p.get("object_owner_classes", spec.get("object_owner_classes", []))),
                 unless=tuple(p.get("unless", [])),
+                negating_heads=tuple(expand_pattern([p.get("negating_heads", [])], spec.get("lexicon", {}), name)[0]),
             )
     return matcher, rules
 
@@ -280,6 +287,11 @@ class _DocExtraction:
                     return self._mentions_of_one(c, depth + 1, owner_classes)
         lemma = tok.lemma_.lower()
         if lemma in self.ex.group_nouns or low in self.ex.group_nouns:
+            if tok.tag_ == "NN":  # "her counterpart Pedro Alvarez": one person, named beside the role
+                for c in tok.children:
+                    m = self.by_token.get(c.i) if c.dep_ == "appos" else None
+                    if m is not None and m.cls == "Person":
+                        return [m]
             owners = self._owners(tok, depth)
             if owner_classes:
                 owners = [o for o in owners if o.cls in owner_classes]
@@ -317,7 +329,8 @@ class _DocExtraction:
             if c.i != words[0].i - 1 or c.pos_ != "PROPN" or c.i in self.by_token:
                 break
             words.insert(0, c)
-        if not any(w.text[:1].isupper() for w in words) or words[-1].is_stop:
+        last_is_body = len(words) > 1 and words[-1].lower_ in self.ex.org_words  # "Northern Front": "front" is a stop word
+        if not any(w.text[:1].isupper() for w in words) or (words[-1].is_stop and not last_is_body):
             return []
         m = self._mention(words, "Organization")
         if m is None:
@@ -450,9 +463,12 @@ class _DocExtraction:
                         return c
             if t.dep_ == "appos":
                 return t.head
+            if (t.dep_ == "prep" and t.head.dep_ == "ROOT" and t.head.pos_ in ("PROPN", "NOUN") and t.head.i in self.by_token
+                    and not any(w.pos_ in ("VERB", "AUX") for w in t.sent)):
+                return t.head  # a verbless headline: "Lindqvist in talks with Alvarez"
             if t.dep_ in _CLAUSE_UP and t.head != t:
-                if t.dep_ == "dobj" and t != trigger:
-                    return None
+                if t.dep_ == "dobj" and t != trigger and t.lemma_.lower() not in self.lex["responsibility_nouns"]:
+                    return None  # "claimed responsibility for kidnapping X": the claimant did it
                 if t.dep_ == "prep" and t.head.lemma_.lower() in self.lex["object_control_verbs"]:
                     # "Poland accused Hungary of siding with Russia": the object does the siding
                     for c in t.head.children:
@@ -486,6 +502,9 @@ class _DocExtraction:
             head, via = t.head, t.dep_
             if via == "pcomp" and head.head.lemma_ in governing:
                 head = head.head  # the verb over the preposition
+            elif (via == "pcomp" and head.head.lemma_.lower() in self.lex["responsibility_nouns"]
+                  and head.head.dep_ in ("dobj", "obj")):
+                head = head.head.head  # "denied responsibility for kidnapping X": the verb over the claim
             elif not (via in ("xcomp", "conj") or (via == "ccomp" and governing.get(head.lemma_) == "denied")):
                 break
             chain.append((head, via))
@@ -500,7 +519,9 @@ class _DocExtraction:
         for i, (node, via) in enumerate(chain):
             for c in node.children:
                 low = c.lower_
-                negation = c.dep_ == "neg" or (c.dep_ == "det" and low == "no") or (c.dep_ == "advmod" and low == "never")
+                negation = (c.dep_ == "neg" or (c.dep_ == "det" and low == "no") or (c.dep_ == "advmod" and low == "never")
+                            or (c.dep_ == "advmod" and low in ("longer", "more", "anymore")
+                                and any(g.dep_ == "neg" or g.lower_ == "no" for g in c.children)))  # "no longer allied"
                 if negation and via != "conj":  # "did not attack but captured X": the negation is the other verb's
                     polarity = "negative"
                 if c.dep_ in ("aux", "auxpass") and low in lex["modal_aux"]:
@@ -528,6 +549,13 @@ class _DocExtraction:
                 break
         if trigger.lemma_.lower() in lex["irrealis_modifiers"]:
             modality = _stronger(modality, "planned")
+        # English puts a future time clause in the present: "... will top the agenda when X meets Y".
+        top = chain[-1][0]
+        if (top.dep_ == "advcl" and top.tag_ in ("VBZ", "VBP")
+                and any(c.dep_ in ("mark", "advmod") and c.lower_ in lex["time_marks"] for c in top.children)):
+            for c in top.head.children:
+                if c.dep_ in ("aux", "auxpass") and c.lower_ in lex["modal_aux"]:
+                    modality = _stronger(modality, lex["modal_aux"][c.lower_])
         return polarity, modality
 
     def attribution(self, trigger: Token) -> Mention | None:
@@ -559,6 +587,18 @@ class _DocExtraction:
                         return found[0] if found else None
         return None
 
+    def _mistyped_place(self, m: Mention) -> bool:
+        """A one-word "person" the gazetteer knows as a place, in a slot only a place fills ("took Kherson").
+
+        The small model often reads a lone city name as a person; a surname of
+        someone named in full in the document stays a person.
+        """
+        if m.cls != "Person" or " " in m.text or resolve.normalize(m.text) not in resolve.gazetteer():
+            return False
+        key = resolve.person_key(m.text)
+        return not any(o.cls == "Person" and " " in o.text and resolve.person_key(o.text) == key
+                       for o in self.by_token.values())
+
     def _remote(self, trigger: Token) -> bool:
         """A phone call or letter is not a meeting."""
         near = list(trigger.subtree) if trigger.pos_ == "NOUN" else list(trigger.children)
@@ -582,14 +622,15 @@ class _DocExtraction:
             trigger = nodes["trigger"]
             if rule.hyphen_before_trigger and not (trigger.i > 0 and self.doc[trigger.i - 1].text in "-‐‑–"):
                 continue
-            if rule.prop == "metWith" and self._remote(trigger):
+            if rule.prop == "metWith" and any(self._remote(t) for name, t in nodes.items() if name not in ("subject", "object")):
                 continue
-            if any(_blocks(c, u) for c in trigger.children for u in rule.unless):
+            if any(_blocks(c, u) for u in rule.unless for c in nodes[u.get("NODE", "trigger")].children):
                 continue
             for subj_m, obj_m in self._argument_pairs(rule, nodes, trigger):
                 if subj_m == obj_m or subj_m.text == obj_m.text:
                     continue
-                if rule.object_classes and obj_m.cls not in rule.object_classes:
+                if rule.object_classes and obj_m.cls not in rule.object_classes and not (
+                        "Location" in rule.object_classes and self._mistyped_place(obj_m)):
                     continue
                 key = (rule.prop, subj_m, obj_m, trigger.i)
                 if key in seen:
@@ -600,6 +641,10 @@ class _DocExtraction:
     def _argument_pairs(self, rule: Rule, nodes: dict[str, Token], trigger: Token):
         if rule.reciprocal:
             group = self.mentions_of(nodes["subject"])
+            if len(group) == 1 and trigger.tag_ == "VBP":
+                # headline coordination: "Lindqvist, Alvarez hold talks" parses the second name as an apposition
+                group += [m for c in nodes["subject"].children if c.dep_ == "appos"
+                          for m in [self.by_token.get(c.i)] if m is not None and m.cls == group[0].cls and m != group[0]]
             if rule.subject != "none":  # "X and Y met", but not "X and Y met with Z"
                 named = {t.i for t in nodes.values()}
                 for node in (t for name, t in nodes.items() if name != "subject"):
@@ -626,6 +671,9 @@ class _DocExtraction:
     def _relation(self, rule: Rule, trigger: Token, nodes: dict[str, Token], subj: Mention, obj: Mention) -> Relation:
         sent = trigger.sent
         polarity, modality = self.modality(trigger)
+        head = trigger.head.head if trigger.head.pos_ == "ADP" else trigger.head
+        if head != trigger and head.lemma_.lower() in rule.negating_heads:
+            polarity = "negative"
         words = sorted(
             (t for name, t in nodes.items() if name not in ("subject", "object")), key=lambda t: t.i
         )

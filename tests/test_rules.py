@@ -124,6 +124,25 @@ def test_hand_built_reciprocal_meeting(nlp, extractor):
     assert hand_facts(nlp, extractor, doc) == {("Anna Lind", "metWith", "Piet Hein", "positive", "asserted")}
 
 
+def test_hand_built_fall_under_control(nlp, extractor):
+    doc = hand_doc(nlp, ["Kalmar", "came", "under", "the", "control", "of", "Vostok", "."],
+                   heads=[1, 1, 1, 4, 2, 4, 5, 1], deps=["nsubj", "ROOT", "prep", "det", "pobj", "prep", "pobj", "punct"],
+                   pos=["PROPN", "VERB", "ADP", "DET", "NOUN", "ADP", "PROPN", "PUNCT"],
+                   lemmas=["Kalmar", "come", "under", "the", "control", "of", "Vostok", "."],
+                   ents=[(0, 1, "GPE"), (6, 7, "ORG")],
+                   tags=["NNP", "VBD", "IN", "DT", "NN", "IN", "NNP", "."])
+    assert hand_facts(nlp, extractor, doc) == {("Vostok", "captured", "Kalmar", "positive", "asserted")}
+
+
+def test_hand_built_no_longer_is_a_negation(nlp, extractor):
+    doc = hand_doc(nlp, ["Vostok", "is", "no", "longer", "allied", "with", "Kalmar", "."],
+                   heads=[4, 4, 3, 4, 4, 4, 5, 4], deps=["nsubjpass", "auxpass", "neg", "advmod", "ROOT", "prep", "pobj", "punct"],
+                   pos=["PROPN", "AUX", "ADV", "ADV", "VERB", "ADP", "PROPN", "PUNCT"],
+                   lemmas=["Vostok", "be", "no", "long", "ally", "with", "Kalmar", "."],
+                   ents=[(0, 1, "ORG"), (6, 7, "GPE")],
+                   tags=["NNP", "VBZ", "RB", "RBR", "VBN", "IN", "NNP", "."])
+    assert hand_facts(nlp, extractor, doc) == {("Vostok", "alliedTo", "Kalmar", "negative", "asserted")}
+
 # ------------------------------------------------------------------ the regression table (real model)
 
 FACTS = [
@@ -162,6 +181,80 @@ FACTS = [
      {("Viktor Orban", "alliedTo", "Alexander Lukashenko")}),
     ("The Hezbollah-allied Amal Movement won the vote.",
      {("Amal Movement", "alliedTo", "Hezbollah")}),
+    # met-with: more newswire phrasings (invented people)
+    ("Maria Lindqvist sat down with Pedro Alvarez in Lisbon on Friday.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Maria Lindqvist talked with Pedro Alvarez in Geneva for two hours.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Maria Lindqvist huddled with Pedro Alvarez before the vote.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Maria Lindqvist dined with Pedro Alvarez in Valletta.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Maria Lindqvist had dinner with Pedro Alvarez in Valletta.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Maria Lindqvist and Pedro Alvarez had lunch in Valletta.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Pedro Alvarez was received by Maria Lindqvist at the palace.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Pedro Alvarez was met by Maria Lindqvist at the airport.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Maria Lindqvist was greeted by Pedro Alvarez at the airport.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Maria Lindqvist welcomed Pedro Alvarez to Stockholm for talks.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Maria Lindqvist greeted Pedro Alvarez at the airport.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Maria Lindqvist met her Maltese counterpart Pedro Alvarez in Valletta.",
+     {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),  # the counterpart named beside the role, not its owner
+    ("Maria Lindqvist and Pedro Alvarez conferred in Valletta on Monday.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Maria Lindqvist played host to Pedro Alvarez in Stockholm.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Maria Lindqvist joined Pedro Alvarez for talks in Valletta.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Maria Lindqvist shook hands with Pedro Alvarez in Valletta.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Maria Lindqvist and Pedro Alvarez shook hands in Valletta.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Maria Lindqvist received a visit from Pedro Alvarez on Monday.", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Trade topped the agenda when Maria Lindqvist met Pedro Alvarez in Valletta.",
+     {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    # allied-to: more newswire phrasings (invented groups)
+    ("The Northern Front fought on the side of the Southern Army.", {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The Northern Front fought on the Southern Army's side.", {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The Northern Front and the Southern Army are on the same side.", {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The Northern Front entered into an alliance with the Southern Army.", {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The Northern Front is in an alliance with the Southern Army.", {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The Northern Front went into coalition with the Southern Army.", {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The Northern Front struck an alliance with the Southern Army.", {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The Northern Front sealed an alliance with the Southern Army.", {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The alliance between the Northern Front and the Southern Army has held for years.",
+     {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The Northern Front joined the Southern Army-led coalition.", {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The Northern Front joined the coalition led by the Southern Army.", {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The Northern Front formed a coalition government with the Southern Army.",
+     {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The Northern Front and the Southern Army formed a coalition government.",
+     {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The Northern Front pledged allegiance to the Southern Army.", {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The Northern Front switched allegiance from the Southern Army to the Eastern Army.",
+     {("Northern Front", "alliedTo", "Eastern Army")}),
+    ("The Northern Front and the Southern Army joined forces.", {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The Northern Front and the Southern Army teamed up.", {("Northern Front", "alliedTo", "Southern Army")}),
+    ("The Northern Front and the Southern Army fought together against the government.",
+     {("Northern Front", "alliedTo", "Southern Army")}),
+    # captured: more newswire phrasings
+    ("The Northern Front retook Antwerp on Monday.", {("Northern Front", "captured", "Antwerp")}),
+    ("The Northern Front wrested Antwerp from the Southern Army.", {("Northern Front", "captured", "Antwerp")}),
+    ("The Northern Front grabbed Antwerp in a surprise attack.", {("Northern Front", "captured", "Antwerp")}),
+    ("Karl Brandt was taken hostage by the Northern Front.", {("Northern Front", "captured", "Karl Brandt")}),
+    ("Karl Brandt was taken prisoner by the Northern Front.", {("Northern Front", "captured", "Karl Brandt")}),
+    ("Karl Brandt was held hostage by the Northern Front for a year.", {("Northern Front", "captured", "Karl Brandt")}),
+    ("Karl Brandt was taken into custody by the Northern Front.", {("Northern Front", "captured", "Karl Brandt")}),
+    ("The Northern Front took Karl Brandt captive.", {("Northern Front", "captured", "Karl Brandt")}),
+    ("Antwerp came under the control of the Northern Front.", {("Northern Front", "captured", "Antwerp")}),
+    ("Antwerp fell into the hands of the Northern Front.", {("Northern Front", "captured", "Antwerp")}),
+    ("Antwerp passed into the hands of the Northern Front.", {("Northern Front", "captured", "Antwerp")}),
+    ("After the fall of Antwerp to the Northern Front, the army retreated.", {("Northern Front", "captured", "Antwerp")}),
+    ("The Northern Front captured and held Antwerp.", {("Northern Front", "captured", "Antwerp")}),
+    ("The Northern Front arrested and charged Karl Brandt.", {("Northern Front", "captured", "Karl Brandt")}),
+    ("Antwerp was stormed and captured by the Northern Front.", {("Northern Front", "captured", "Antwerp")}),
+    ("The Northern Front claimed responsibility for kidnapping Karl Brandt.",
+     {("Northern Front", "captured", "Karl Brandt")}),
+    ("The Northern Front claimed responsibility for the abduction of Karl Brandt.",
+     {("Northern Front", "captured", "Karl Brandt")}),
+    ("Antwerp, taken by the Northern Front in May, is quiet.", {("Northern Front", "captured", "Antwerp")}),
+    ("The Northern Front took Karl Brandt into detention.", {("Northern Front", "captured", "Karl Brandt")}),
+    # headlines: comma for "and" before a plural verb, no verb at all
+    ("Maria Lindqvist, Pedro Alvarez hold talks", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    ("Maria Lindqvist in talks with Pedro Alvarez", {("Maria Lindqvist", "metWith", "Pedro Alvarez")}),
+    # a lone city name the model reads as a person, in a slot only a place fills
+    ("The Northern Front took Kherson on Monday.", {("Northern Front", "captured", "Kherson")}),
+    ("Kherson fell to the Northern Front.", {("Northern Front", "captured", "Kherson")}),
 ]
 
 NON_FACTS = [
@@ -181,6 +274,27 @@ NON_FACTS = [
     ("Emmanuel Macron agreed to meet Olaf Scholz in Paris.", ("Emmanuel Macron", "metWith", "Olaf Scholz", "positive", "planned")),
     ("Emmanuel Macron did not meet Olaf Scholz during the summit.",
      ("Emmanuel Macron", "metWith", "Olaf Scholz", "negative", "asserted")),
+    ("The Northern Front is no longer allied with the Southern Army.",
+     ("Northern Front", "alliedTo", "Southern Army", "negative", "asserted")),
+    ("The alliance between the Northern Front and the Southern Army collapsed in May.",
+     ("Northern Front", "alliedTo", "Southern Army", "negative", "asserted")),
+    ("The Northern Front refused to pledge allegiance to the Southern Army.",
+     ("Northern Front", "alliedTo", "Southern Army", "positive", "planned")),
+    # a time clause under a future main clause is future too
+    ("Trade will top the agenda when Maria Lindqvist welcomes Pedro Alvarez in Valletta.",
+     ("Maria Lindqvist", "metWith", "Pedro Alvarez", "positive", "planned")),
+    ("The war will end once the Northern Front captures Antwerp.",
+     ("Northern Front", "captured", "Antwerp", "positive", "planned")),
+    ("Maria Lindqvist will join Pedro Alvarez for talks in Valletta.",
+     ("Maria Lindqvist", "metWith", "Pedro Alvarez", "positive", "planned")),
+    ("The Northern Front denied responsibility for kidnapping Karl Brandt.",
+     ("Northern Front", "captured", "Karl Brandt", "positive", "denied")),
+    ("Karl Brandt was not taken hostage by the Northern Front.",
+     ("Northern Front", "captured", "Karl Brandt", "negative", "asserted")),
+    ("Antwerp did not fall under the control of the Northern Front.",
+     ("Northern Front", "captured", "Antwerp", "negative", "asserted")),
+    ("The Northern Front tried to capture and hold Antwerp.",
+     ("Northern Front", "captured", "Antwerp", "positive", "attempted")),
 ]
 
 NOTHING = [
@@ -193,6 +307,21 @@ NOTHING = [
     "Hezbollah took Lebanon to war.",
     "Macron arrived ahead of a meeting with Scholz.",
     "Turkish police arrested Selahattin Demirtas in Diyarbakir.",  # the arresting side is not named
+    "Maria Lindqvist held a phone conversation with Pedro Alvarez.",
+    "Maria Lindqvist talked with Pedro Alvarez by telephone.",
+    "Maria Lindqvist welcomed Pedro Alvarez's resignation.",
+    "Maria Lindqvist joined Pedro Alvarez in criticising the plan.",
+    "Maria Lindqvist was welcomed by the crowd in Antwerp.",
+    "The Northern Front and the Southern Army are on the same side of the river.",
+    "The Northern Front and the Southern Army joined forces with the government.",  # not with each other
+    "The Northern Front secured the release of Karl Brandt.",
+    "Maria Lindqvist fell into the hands of kidnappers.",
+    "The Northern Front and the Southern Army stood together in silence.",
+    "Antwerp came under fire from the Northern Front.",
+    "The Northern Front claimed responsibility for the attack on Antwerp.",
+    "The Northern Front is fighting for control of Antwerp.",
+    "Maria Lindqvist, Pedro Alvarez's wife, met reporters.",
+    "Maria Lindqvist, Pedro Alvarez to hold talks",  # planned, and "to hold" is not a plural verb
 ]
 
 
