@@ -32,7 +32,7 @@ import pyoxigraph as ox
 
 from .errors import FormatError, QueryError, StoreError
 from .resources import ng
-from .store import _UNMERGE, Graph
+from .store import Graph, remove_update, replace_update
 
 HTTP_TIMEOUT = 60.0  # seconds for one HTTP exchange; the server's own limit usually comes first
 BATCH_DOCUMENTS = 16  # documents written per update request
@@ -134,12 +134,10 @@ class RemoteGraph(Graph):
     def put_ntriples(self, doc: str, data: bytes) -> None:
         """Queue one document's update (its graph replaced, the merge kept); sent in batches."""
         g = ox.NamedNode(doc)
-        body = data.decode("utf-8")
         digest = next((t.object.value for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
                        if t.subject == g and t.predicate.value == ng("contentHash")), None)
         self._pending.pop(doc, None)
-        self._pending[doc] = (digest, f"{_UNMERGE % {'g': g}} ;\nDROP SILENT GRAPH {g} ;\n"
-                                      f"INSERT DATA {{ GRAPH {g} {{ {body} }} {body} }}")
+        self._pending[doc] = (digest, replace_update(g, data.decode("utf-8")))
         self.changed = True
         if len(self._pending) >= self.batch_documents or sum(len(u) for _, u in self._pending.values()) >= BATCH_BYTES:
             self.flush()
@@ -150,7 +148,7 @@ class RemoteGraph(Graph):
         g = ox.NamedNode(doc)
         if not self._ask(f"ASK {{ GRAPH {g} {{ ?s ?p ?o }} }}"):
             return False
-        self._update(f"{_UNMERGE % {'g': g}} ;\nDROP GRAPH {g}")
+        self._update(remove_update(g))
         self.changed = True
         return True
 

@@ -54,6 +54,16 @@ _COUNT_STATED = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE 
 _COUNT_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
+def replace_update(g: ox.NamedNode, ntriples: str) -> str:
+    """SPARQL Update that makes ``ntriples`` the whole of document graph ``g`` and keeps the merge right."""
+    return f"{_UNMERGE % {'g': g}} ;\nDROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{ {ntriples} }} {ntriples} }}"
+
+
+def remove_update(g: ox.NamedNode) -> str:
+    """SPARQL Update that takes document graph ``g``, and what only it states, out of the dataset."""
+    return f"{_UNMERGE % {'g': g}} ;\nDROP GRAPH {g}"
+
+
 def rdf_format(path: str | os.PathLike, readable: bool = False) -> ox.RdfFormat:
     """The RDF format a file name's suffix picks; raises :class:`FormatError` for others."""
     suffix = Path(path).suffix.lower().lstrip(".")
@@ -114,9 +124,7 @@ class Graph:
         g = ox.NamedNode(doc)
         try:
             if self.store.contains_named_graph(g):
-                body = data.decode("utf-8")
-                self.store.update(f"{_UNMERGE % {'g': g}} ; DROP SILENT GRAPH {g} ; "
-                                  f"INSERT DATA {{ GRAPH {g} {{ {body} }} {body} }}")
+                self.store.update(replace_update(g, data.decode("utf-8")))
             else:  # the graph's quads and the merge's triples, parsed and written by Oxigraph alone;
                 # N-Triples escapes line breaks in literals, so each b" .\n" ends a triple
                 named = data.replace(b" .\n", b" %s .\n" % str(g).encode())
@@ -134,7 +142,7 @@ class Graph:
         g = ox.NamedNode(doc)
         if not self.store.contains_named_graph(g):
             return False
-        self.store.update(f"{_UNMERGE % {'g': g}} ; DROP GRAPH {g}")
+        self.store.update(remove_update(g))
         self.changed = True
         return True
 
