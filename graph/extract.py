@@ -148,12 +148,14 @@ class _DocExtraction:
         self.by_token: dict[int, Mention] = {}
         self.extra: list[Mention] = []  # names found in argument slots, missed by the recognizer
         self._pronoun_cache: dict[int, list[Mention]] = {}
+        self.surnames: set[str] = set()  # of the people named in full
 
     # ------------------------------------------------------------ mentions
 
     def run(self) -> Analysis:
         mentions = resolve.harmonize(list(self._ner_mentions()) + list(self._acronym_mentions()))
         mentions = self._add_repeats(mentions)
+        self.surnames = resolve.surnames(mentions)
         for m in mentions:
             span = self.doc.char_span(m.start, m.end, alignment_mode="expand")
             if span is not None:
@@ -595,9 +597,7 @@ class _DocExtraction:
         """
         if m.cls != "Person" or " " in m.text or resolve.normalize(m.text) not in resolve.gazetteer():
             return False
-        key = resolve.person_key(m.text)
-        return not any(o.cls == "Person" and " " in o.text and resolve.person_key(o.text) == key
-                       for o in self.by_token.values())
+        return resolve.person_key(m.text) not in self.surnames
 
     def _remote(self, trigger: Token) -> bool:
         """A phone call or letter is not a meeting."""

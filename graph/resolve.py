@@ -88,6 +88,11 @@ def gazetteer() -> frozenset[str]:
     return frozenset(n.casefold() for n in names)
 
 
+def surnames(mentions: list[Mention]) -> set[str]:
+    """The surnames of the people named in full ("Tarek Osman" → "osman")."""
+    return {person_key(m.text) for m in mentions if m.cls == "Person" and len(m.text.split()) > 1}
+
+
 def harmonize(mentions: list[Mention]) -> list[Mention]:
     """Fix mention classes before relations are read: gazetteer places, surnames of people."""
     places = gazetteer()
@@ -97,10 +102,10 @@ def harmonize(mentions: list[Mention]) -> list[Mention]:
                 m.cls == "Organization" or (m.cls == "Person" and m.text.isupper())):
             m = replace(m, cls="Location")  # "Marsa" as an organisation, "NAIROBI" as a person
         out.append(m)
-    surnames = {person_key(m.text) for m in out if m.cls == "Person" and len(m.text.split()) > 1}
+    full = surnames(out)
     return [
         replace(m, cls="Person")
-        if m.cls != "Person" and len(m.text.split()) == 1 and normalize(m.text) in surnames
+        if m.cls != "Person" and len(m.text.split()) == 1 and normalize(m.text) in full
         else m
         for m in out
     ]
