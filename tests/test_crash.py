@@ -116,7 +116,8 @@ def kill_and_resume(tmp_path: Path, articles: int, kills: int, seed: int) -> Non
     print(f"documents present after each kill: {partial}")
     run = subprocess.run(build_command(inputs, store), capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    assert f"{articles - present} articles added, {present} unchanged, 0 skipped" in run.stderr
+    rest = articles - present
+    assert f"{rest} article{'s' if rest != 1 else ''} added, {present} unchanged, 0 skipped" in run.stderr
     named, default = graphs(store)
     assert named == reference and default == merged
     assert f"{len(merged)} triples in {store}" in run.stderr
