@@ -33,12 +33,16 @@ from typing import Iterable
 from spacy.tokens import Doc, Span, Token
 
 from . import resolve
+from .arguments import ArgumentFinder
 from .depmatch import TreeMatcher
 from .errors import NewsgraphError
 from .records import Evidence, Mention, Relation
-from .resources import lexicon, relation_specs
+from .resources import lexicon, load_json, relation_frames, relation_specs
 
 _ACRONYM = re.compile(r"^[A-Z][A-Z.&]{1,9}$")
+_PERSON_TITLES = {"president", "minister", "envoy", "chancellor", "senator", "king", "queen", "pope", "ambassador",
+                   "governor", "mayor", "premier", "prince", "princess", "sheikh", "emir", "sultan"}
+_MONEY = re.compile(r"[$€£¥]\s?\d|\d[\d,.]*\s?(?:million|billion|bn|m)\b|^\W*\d[\d,.]*\W*$")
 _CLAUSE_UP = {"xcomp", "pcomp", "advcl", "conj", "prep", "acomp", "attr", "oprd", "dobj", "pobj"}
 _HEADLINE_SUBJECT = {"amod", "compound", "npadvmod", "nmod"}
 
@@ -124,11 +128,27 @@ class Extractor:
         self.lex = lexicon()
         self.labels: dict[str, str] = self.lex["entity_labels"]
         self.matcher, self.rules = load_rules(nlp.vocab)
+        self.specs = relation_frames()
+        self.frames: dict[str, list] = {}  # trigger lemma → frames
+        self.frame_rules: dict[str, Rule] = {}
+        for spec in self.specs.values():
+            for frame in spec.frames:
+                for lemma in frame.lemmas:
+                    self.frames.setdefault(lemma, []).append(frame)
+                self.frame_rules[frame.name] = Rule(
+                    name=frame.name, prop=frame.prop, subject="frame", subject_deps=(), object_classes=(),
+                    reciprocal=False, hyphen_before_trigger=False, unless=frame.unless,
+                    negating_heads=tuple(frame.negating_heads))
+        self.rules_owner_classes = {p: s.object_owner_classes for p, s in self.specs.items()}
         self.group_nouns = set(self.lex["group_nouns"])
         self.place_nouns = set(self.lex["place_nouns"])
         self.titles = set(self.lex["titles"])
         self.facilities = set(self.lex["facility_heads"])
         self.org_words = set(self.lex["organization_words"])
+        self.unnamed_actors = set(self.lex["unnamed_actors"])
+        demonyms = load_json("demonyms.json")
+        self.nationalities: dict[str, str] = demonyms["adjectives"]
+        self.nationals = set(demonyms["people"])
 
     def __call__(self, doc: Doc, text: str | None = None) -> Analysis:
         """Analyse a parsed Doc; ``text`` is the original text when the Doc was parsed from a prepared copy."""
@@ -165,6 +185,29 @@ class _DocExtraction:
         everything = set(mentions) | set(self.extra)
         return Analysis(mentions=sorted(everything, key=lambda m: (m.start, m.end)), relations=relations)
 
+    def _unnamed(self, tok: Token) -> bool:
+        """An unnamed group or person the recognizer took for a name: "Kidnappers", "Police"."""
+        low = tok.lower_
+        if tok.lemma_.lower() in self.ex.unnamed_actors or low in self.ex.unnamed_actors:
+            return True
+        # a capitalised common noun opening a sentence: "Hijackers who took ..."
+        return tok.is_sent_start and tok.tag_ in ("NN", "NNS") and tok.text[1:].islower()
+
+    def nationality(self, tok: Token) -> list[Mention]:
+        """"Turkish forces", "Dutch police": a nationality adjective on a group noun is its country acting."""
+        country = self.ex.nationalities.get(tok.text)
+        if country is None or tok.dep_ not in ("amod", "compound", "nmod") or tok.i > tok.head.i:
+            return []
+        head = tok.head.lemma_.lower()
+        if head not in self.ex.group_nouns and tok.head.lower_ not in self.ex.group_nouns:
+            return []
+        m = self.by_token.get(tok.i)
+        if m is None:
+            m = Mention(tok.idx, tok.idx + len(tok.text), tok.text, "Location", self._sentence_of(tok), name=country)
+            self.extra.append(m)
+            self.by_token[tok.i] = m
+        return [m]
+
     def _sentence_of(self, token: Token) -> int:
         return self.sent_index.get(token.sent.start, 0)
 
@@ -175,9 +218,13 @@ class _DocExtraction:
             toks = toks[1:]
         while toks and (toks[-1].tag_ == "POS" or toks[-1].lower_ in ("'s", "’s", "'") or toks[-1].is_punct or not toks[-1].text.strip()):
             toks = toks[:-1]
-        if not toks or not any(ch.isupper() or (ch.isalpha() and not ch.islower()) for t in toks for ch in t.text):
-            return None  # names have a capital (or a script without case): not "b>" or "'s"
+        if not toks:
+            return None
         start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
+        if not any(ch.isupper() or (ch.isalpha() and not ch.islower()) for ch in self.text[start:end]):
+            return None  # names have a capital (or a script without case): not "b>" or "'s"
+        if _MONEY.search(self.text[start:end]):
+            return None  # "HK$100,000" is an amount, not a name
         return Mention(start, end, self.text[start:end], cls, self._sentence_of(toks[0]))
 
     def _ner_mentions(self) -> Iterable[Mention]:
@@ -210,9 +257,24 @@ class _DocExtraction:
                 parts.append(part)
             before = self.doc[ent.start - 1] if ent.start > 0 else None
             title = ""
-            if (cls == "Person" and before is not None and before.text.istitle()
-                    and before.lemma_.lower() in self.ex.titles):
-                title = before.text  # "King Harald V" is a name too
+            if (cls in ("Person", "Organization") and before is not None and before.text.istitle()
+                    and before.lemma_.lower() in self.ex.titles
+                    and (cls == "Person" or (len(ent) == 1 and before.lower_ in _PERSON_TITLES))):
+                title = before.text  # "Envoy Lindqvist": a title before a name makes it a person's
+                cls = "Person"
+            if cls in ("Person", "Organization") and len(parts) == 1:
+                # "Envoy Lindqvist", "Foreign Minister Berg": a title is the person's role, not part of the name
+                words = parts[0]
+                k = 0
+                while k < len(words) - 1 and words[k].lower_.strip(".") in self.ex.titles and words[k].text[:1].isupper():
+                    k += 1
+                if k and words[k].text[:1].isupper() and (
+                        cls == "Person" or words[k - 1].lower_.strip(".") in _PERSON_TITLES):
+                    title = " ".join(w.text for w in words[:k])
+                    parts = [words[k:]]
+                    cls = "Person"
+            if ent.text in self.ex.nationals or (len(ent) == 1 and self._unnamed(ent[0])):
+                continue  # "a Briton", "Kidnappers": people, not named actors
             for p in parts:
                 m = self._mention(p, cls)
                 if m is not None:
@@ -270,12 +332,34 @@ class _DocExtraction:
         for c in tok.children:
             if c.dep_ == "conj":
                 found += [m for m in self.mentions_of(c, depth + 1, owner_classes) if m not in found]
+        if found and tok.pos_ == "PROPN":
+            found = self._flat_coordination(tok, depth) + [m for m in found]
+        return list(dict.fromkeys(found))
+
+    def _flat_coordination(self, tok: Token, depth: int) -> list[Mention]:
+        """"Prime Minister Aho and Foreign Minister Berg" parsed as one noun phrase: the names before the last."""
+        left = [t for t in tok.subtree if t.i < tok.i]
+        if not any(t.dep_ == "cc" and t.lower_ == "and" for t in left):
+            return []
+        found: list[Mention] = []
+        pieces: list[list[Token]] = [[]]
+        for t in left:
+            if (t.dep_ == "cc" and t.lower_ == "and") or t.text == ",":
+                pieces.append([])
+            else:
+                pieces[-1].append(t)
+        for piece in pieces[:-1] if pieces[-1] else pieces:
+            if not piece or piece[-1].pos_ != "PROPN":
+                return []  # not a list of names: "the Kane and Hollis families" keeps its parse
+            found += [m for m in self._mentions_of_one(piece[-1], depth + 1) if m not in found]
         return found
 
     def _mentions_of_one(self, tok: Token, depth: int, owner_classes: tuple[str, ...] = ()) -> list[Mention]:
         m = self.by_token.get(tok.i)
         if m is not None:
             return [m]
+        if tok.text in self.ex.nationalities:
+            return self.nationality(tok)
         low = tok.lower_
         lex = self.lex
         if low in lex["relative_pronouns"] and tok.head.dep_ in ("relcl", "acl"):
@@ -324,13 +408,20 @@ class _DocExtraction:
             return []
         if tok.ent_type_ == "NORP" and tok.tag_ != "NNP":
             return []  # "the Kurds", "Shiites": peoples, not named actors; a singular "Samarra" is a mistyped name
-        if tok.dep_ == "compound" and (tok.head.lemma_.lower() in self.ex.titles or tok.head.lemma_.lower() in self.ex.group_nouns):
-            return []  # "Prime" in "Prime Minister", "Army" in "Army officers" are not names of their own
+        head = tok.head.lemma_.lower()
+        if tok.dep_ == "compound" and (head in self.ex.titles or head in self.ex.group_nouns) and not (
+                head in self.ex.org_words and tok.head.text.islower() and head not in self.ex.titles):
+            return []  # "Prime" in "Prime Minister", "Army" in "Army officers" are not names of their own;
+            # "the Sable Hand movement" names the movement
         words = [tok]
         for c in reversed([c for c in tok.children if c.dep_ == "compound" and c.i < tok.i]):
             if c.i != words[0].i - 1 or c.pos_ != "PROPN" or c.i in self.by_token:
                 break
             words.insert(0, c)
+        titled = False
+        while len(words) > 1 and words[0].lower_.strip(".") in self.ex.titles:
+            words = words[1:]  # "Prime Minister Aho": the title is a role
+            titled = True
         last_is_body = len(words) > 1 and words[-1].lower_ in self.ex.org_words  # "Northern Front": "front" is a stop word
         if not any(w.text[:1].isupper() for w in words) or (words[-1].is_stop and not last_is_body):
             return []
@@ -338,10 +429,13 @@ class _DocExtraction:
         if m is None:
             return []
         lowered = [w.lower_ for w in words]
-        if resolve.normalize(m.text) in resolve.gazetteer():
+        if titled:
+            cls = "Person"
+        elif resolve.normalize(m.text) in resolve.gazetteer():
             cls = "Location"
-        elif any(w in self.ex.org_words for w in lowered) or len(words) == 1:
-            cls = "Organization"
+        elif (any(w in self.ex.org_words for w in lowered) or len(words) == 1
+              or (tok.dep_ == "compound" and tok.head.lemma_.lower() in self.ex.org_words)):
+            cls = "Organization"  # "the Sable Hand movement"
         else:
             cls = "Person"
         m = replace(m, cls=cls)
@@ -622,21 +716,62 @@ class _DocExtraction:
             trigger = nodes["trigger"]
             if rule.hyphen_before_trigger and not (trigger.i > 0 and self.doc[trigger.i - 1].text in "-‐‑–"):
                 continue
-            if rule.prop == "metWith" and any(self._remote(t) for name, t in nodes.items() if name not in ("subject", "object")):
+            if self.ex.specs[rule.prop].not_remote and any(self._remote(t) for name, t in nodes.items() if name not in ("subject", "object")):
                 continue
             if any(_blocks(c, u) for u in rule.unless for c in nodes[u.get("NODE", "trigger")].children):
                 continue
             for subj_m, obj_m in self._argument_pairs(rule, nodes, trigger):
                 if subj_m == obj_m or subj_m.text == obj_m.text:
                     continue
-                if rule.object_classes and obj_m.cls not in rule.object_classes and not (
-                        "Location" in rule.object_classes and self._mistyped_place(obj_m)):
+                if rule.object_classes and not self._admits(rule.object_classes, obj_m):
                     continue
-                key = (rule.prop, subj_m, obj_m, trigger.i)
+                key = self._key(rule.prop, subj_m, obj_m, trigger)
                 if key in seen:
                     continue
                 seen.add(key)
                 yield self._relation(rule, trigger, nodes, subj_m, obj_m)
+        yield from self._frame_relations(seen)
+
+    def _key(self, prop: str, a: Mention, b: Mention, trigger: Token) -> tuple:
+        if self.ex.specs[prop].symmetric:
+            return prop, frozenset((a, b)), trigger.i
+        return prop, a, b, trigger.i
+
+    def _admits(self, classes: tuple[str, ...], m: Mention) -> bool:
+        return m.cls in classes or ("Location" in classes and self._mistyped_place(m))
+
+    def _frame_relations(self, seen: set[tuple]) -> Iterable[Relation]:
+        """Relations the frames find: every trigger word, its roles filled through general syntax."""
+        finder = ArgumentFinder(self)
+        for tok in self.doc:
+            frames = self.ex.frames.get(tok.lemma_.lower()) or self.ex.frames.get(tok.lower_)
+            if not frames or tok.i in self.by_token:
+                continue
+            for frame in frames:
+                if tok.pos_ not in frame.pos:
+                    continue
+                rule = self.ex.frame_rules[frame.name]
+                if any(_blocks(c, u) for u in frame.unless for c in tok.children):
+                    continue
+                if self.ex.specs[frame.prop].not_remote and self._remote(tok):
+                    continue
+                comp = finder.companion(frame, tok)
+                nodes = {"trigger": tok}
+                if comp:
+                    nodes["with"] = comp
+                for subj_m, obj_m in finder.pairs(frame, tok):
+                    if subj_m == obj_m or subj_m.text == obj_m.text:
+                        continue
+                    role_s, role_o = ("party", "party") if frame.symmetric else ("agent", "patient")
+                    if frame.classes.get(role_s) and not self._admits(frame.classes[role_s], subj_m):
+                        continue
+                    if frame.classes.get(role_o) and not self._admits(frame.classes[role_o], obj_m):
+                        continue
+                    key = self._key(frame.prop, subj_m, obj_m, tok)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    yield self._relation(rule, tok, nodes, subj_m, obj_m)
 
     def _argument_pairs(self, rule: Rule, nodes: dict[str, Token], trigger: Token):
         if rule.reciprocal:

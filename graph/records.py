@@ -31,6 +31,7 @@ class Mention:
     cls: str  # Person | Organization | Location
     sentence: int  # index of the sentence in the document
     title: str = ""  # a title written before a person's name: "Pope", "President"
+    name: str = ""  # the entity's name when the text only implies it: "Turkey" for "Turkish forces"
 
 
 @dataclass(frozen=True)

@@ -161,7 +161,7 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
     cl = _Clusters(idx)
     by_key: dict[str, int] = {}
     for i, m in enumerate(ms):
-        k = normalize(m.text)
+        k = normalize(m.name or m.text)
         if m.cls == "Person":
             k = _REGNAL.sub("", k)  # "John Paul II" and "John Paul"
         if k in by_key:
@@ -275,15 +275,16 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
 
 def _entity(group: list[Mention]) -> Entity:
     surface = Counter(_clean_surface(m.text) for m in group)
-    surface.update(_clean_surface(f"{m.title} {m.text}") for m in group if m.title)
+    surface.update(_clean_surface(m.name) for m in group if m.name)
     classes = Counter(m.cls for m in group)
-    longest = max(group, key=lambda m: (not _is_acronym(m.text), len(m.text.split()), len(m.text)))
+    named = [m for m in group if not m.name]  # "Turkish" stands for Turkey: a name the text gives outranks it
+    longest = max(named or group, key=lambda m: (not _is_acronym(m.text), len(m.text.split()), len(m.text)))
     # ties go to the class the recognizer gets wrong least often: unknown places pass for people
     # and organisations far more often than the other way round
     cls = max(classes, key=lambda c: (classes[c], _TIE_ORDER.index(c) if c in _TIE_ORDER else -1))
     if any(m.cls == "Person" and len(m.text.split()) > 1 for m in group) and "Location" not in classes:
         cls = "Person"
-    label = _clean_surface(longest.text)
+    label = _clean_surface(longest.name or longest.text)
     names = tuple(sorted(n for n in surface if n != label))
     return Entity(label=label, cls=cls, names=names, mentions=len(group))
 

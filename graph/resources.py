@@ -91,6 +91,15 @@ def relation_specs() -> dict[str, dict]:
     return specs
 
 
+@lru_cache(maxsize=None)
+def relation_frames() -> dict[str, "RelationSpec"]:
+    """Every relation file checked and typed: ``{property local name: RelationSpec}``."""
+    from .frames import parse_spec
+
+    classes = frozenset(t for t in ontology_terms() if t[:1].isupper())
+    return {prop: parse_spec(raw, f"relations/{prop}.json", classes) for prop, raw in relation_specs().items()}
+
+
 def lexicon() -> dict[str, list[str]]:
     """General word lists (pronouns, group nouns, modal verbs ...) from ``ontology/lexicon.json``."""
     return load_json("lexicon.json")

@@ -1,0 +1,218 @@
+"""Roles onto tokens: one argument finder for every frame of every relation.
+
+A frame (:mod:`newsgraph.frames`) names slots; this module finds the tokens
+that fill each slot of one trigger, through the common English constructions:
+
+* **verbs**: the subject, inherited through coordination, control and
+  relative clauses; the direct object; in the passive ("was seized by Y",
+  "X, captured by Y", "the town Y captured") the roles swap to the by-agent
+  and the passive subject or the modified noun;
+* **nouns** ("talks", "capture", "ally"): possessors, names compounded before
+  the noun, of-, by-, with- and between-phrases, the subject of a light verb
+  ("held talks with") or of the copula ("X is an ally of Y"), and the name the
+  noun is in apposition to ("Kane, an ally of Hollis");
+* **adjectives** ("loyal to", "allied with"): the copula's subject or the noun
+  they modify.
+
+Prepositional phrases are found along short paths, not at one fixed place: a
+"between" phrase attached to a neighbouring word ("talks on Thursday between
+X and Y") still belongs to the noun. The roles' entity classes are checked by
+the caller.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from spacy.tokens import Token
+
+from .frames import PREP_SLOT, Frame
+
+if TYPE_CHECKING:  # the finder works on one document's extraction state
+    from .extract import _DocExtraction
+    from .records import Mention
+
+_COPULAS = {"be", "remain", "become", "stay", "seem", "appear"}
+_NOUNS = {"NOUN", "PROPN"}
+_OBJECT_DEPS = ("dobj", "obj")
+_NAME_MODIFIERS = {"compound", "nmod", "amod", "npadvmod", "poss"}
+
+
+def is_passive(trigger: Token) -> bool:
+    """A passive verb: "was seized", "X, captured by Y", "the town captured by Y"."""
+    if trigger.pos_ not in ("VERB", "AUX"):
+        return False
+    if any(c.dep_ in ("auxpass", "nsubjpass") for c in trigger.children):
+        return True
+    return trigger.tag_ == "VBN" and trigger.dep_ in ("acl", "amod", "advcl") and not any(
+        c.dep_ == "aux" for c in trigger.children)
+
+
+class ArgumentFinder:
+    """Fills a frame's slots for one trigger token of one document."""
+
+    def __init__(self, doc: _DocExtraction):
+        self.doc = doc
+
+    # ------------------------------------------------------------ slots
+
+    def slot(self, frame: Frame, trigger: Token, companion: Token | None, slot: str) -> list[Token]:
+        """The tokens that fill ``slot`` of the trigger (empty when the slot is not realised)."""
+        if trigger.pos_ in _NOUNS:
+            return self._noun_slot(frame, trigger, companion, slot)
+        return self._verb_slot(trigger, companion, slot)
+
+    def _verb_slot(self, trigger: Token, companion: Token | None, slot: str) -> list[Token]:
+        passive = is_passive(trigger)
+        if slot == "subject":
+            if passive:
+                return [p for c in trigger.children if c.dep_ == "agent" for p in c.children if p.dep_ == "pobj"]
+            found = self.doc.find_subject(trigger, ("nsubj",))
+            return [found] if found is not None else []
+        if slot == "object":
+            if passive:
+                subj = [c for c in trigger.children if c.dep_ == "nsubjpass"]
+                if subj:
+                    return subj
+                if trigger.dep_ in ("acl", "amod", "relcl") and trigger.head != trigger:
+                    return [trigger.head]  # "the town captured by Y", "X, seized by Y"
+                found = self.doc.find_subject(trigger, ("nsubjpass",))
+                return [found] if found is not None else []
+            objs = [c for c in trigger.children if c.dep_ in _OBJECT_DEPS]
+            if objs:
+                return objs
+            if trigger.dep_ == "relcl" and not any(
+                    c.dep_ == "nsubj" and c.lower_ in self.doc.lex["relative_pronouns"] for c in trigger.children):
+                return [trigger.head]  # "the ridge (that) Arland captured from Tessary"
+            return []
+        if slot.startswith(PREP_SLOT):
+            word = slot[len(PREP_SLOT):]
+            hosts = [trigger] + ([companion] if companion is not None else [])
+            return [p for h in hosts for c in h.children if c.dep_ in ("prep", "agent") and c.lower_ == word
+                    for p in c.children if p.dep_ == "pobj"]
+        return []
+
+    def _noun_slot(self, frame: Frame, trigger: Token, companion: Token | None, slot: str) -> list[Token]:
+        if slot == "subject":
+            return self._noun_subject(frame, trigger)
+        if slot == "poss":
+            return [c for c in trigger.children if c.dep_ == "poss"]
+        if slot == "compound":
+            return [t for c in trigger.children if c.dep_ in _NAME_MODIFIERS - {"poss"} and c.i < trigger.i
+                    for t in c.subtree if t.i in self.doc.by_token or t.ent_type_ == "NORP"]
+        if slot == "appos":
+            if trigger.dep_ == "appos" and trigger.head != trigger:
+                return [trigger.head]
+            if trigger.dep_ == "attr" and trigger.head.lemma_ in _COPULAS:  # "X is an ally of Y"
+                return [c for c in trigger.head.children if c.dep_ in ("nsubj", "nsubjpass")]
+            return []
+        if slot == "object":
+            return [p for c in trigger.children if c.dep_ == "prep" and c.lower_ == "of"
+                    for p in c.children if p.dep_ == "pobj"]
+        if slot.startswith(PREP_SLOT):
+            return self._noun_prep(trigger, companion, slot[len(PREP_SLOT):])
+        return []
+
+    def _noun_subject(self, frame: Frame, trigger: Token) -> list[Token]:
+        """Who takes part in a noun's event through the verb that governs it."""
+        head = trigger.head
+        if head == trigger:
+            return []
+        if trigger.dep_ in _OBJECT_DEPS and head.pos_ in ("VERB", "AUX") and head.lemma_.lower() in frame.light_verbs:
+            found = self.doc.find_subject(head, ("nsubj",))  # "X held talks with Y", "X launched an attack on Y"
+            return [found] if found is not None else []
+        if trigger.dep_ == "pobj" and head.lower_ in ("in", "into") and head.head != head:
+            verb = head.head  # "X is in talks with Y", "X entered into an alliance with Y"
+            if verb.pos_ in ("VERB", "AUX") and (verb.lemma_ in _COPULAS or verb.lemma_.lower() in frame.light_verbs):
+                found = self.doc.find_subject(verb, ("nsubj",))
+                return [found] if found is not None else []
+        if trigger.dep_ == "attr" and head.lemma_ in _COPULAS:  # "X and Y are allies"
+            return [c for c in head.children if c.dep_ == "nsubj"]
+        return []
+
+    def _noun_prep(self, trigger: Token, companion: Token | None, word: str) -> list[Token]:
+        """Objects of ``word`` phrases that belong to a noun, also when the parser hung them nearby."""
+        hosts = [trigger] + ([companion] if companion is not None else [])
+        # one step down: "talks on Thursday between X and Y" hangs "between" on "Thursday"
+        for h in list(hosts):
+            for c in h.children:
+                if c.dep_ == "prep" and c.lower_ != word:
+                    hosts += [p for p in c.children if p.dep_ == "pobj" and p.pos_ in _NOUNS and p.ent_type_ in (
+                        "DATE", "TIME", "")]
+                elif c.dep_ in ("npadvmod", "nmod") and c.ent_type_ in ("DATE", "TIME"):
+                    hosts.append(c)
+        # one step up: "agreed in talks ... between X and Y" hangs it on the verb, after the noun
+        up = trigger.head.head if trigger.dep_ == "pobj" else trigger.head
+        if trigger.dep_ in ("dobj", "obj", "pobj", "nsubjpass", "nsubj") and up.pos_ in ("VERB", "AUX"):
+            hosts.append(up)
+        found = []
+        for h in hosts:
+            for c in h.children:
+                if c.dep_ == "prep" and c.lower_ == word and (h is trigger or c.i > trigger.i):
+                    found += [p for p in c.children if p.dep_ == "pobj"]
+        return list(dict.fromkeys(found))
+
+    # ------------------------------------------------------------ pairs
+
+    def companion(self, frame: Frame, trigger: Token) -> Token | None | bool:
+        """The companion word a multi-word trigger needs; ``False`` when it is missing."""
+        if frame.companion is None:
+            return None
+        for c in trigger.children:
+            if c.dep_ in frame.companion.deps and (c.lemma_.lower() in frame.companion.lemmas
+                                                    or c.lower_ in frame.companion.lemmas):
+                return c
+        return False
+
+    def pairs(self, frame: Frame, trigger: Token) -> list[tuple[Mention, Mention]]:
+        """(subject, object) mention pairs the frame gives for this trigger."""
+        comp = self.companion(frame, trigger)
+        if comp is False:
+            return []
+        comp = comp or None
+        if frame.symmetric:
+            return self._symmetric(frame, trigger, comp)
+        agents = self._role(frame, trigger, comp, "agent")
+        if not agents:
+            return []
+        patients = self._role(frame, trigger, comp, "patient")
+        return [(a, p) for a in agents for p in patients if a != p]
+
+    def _role(self, frame: Frame, trigger: Token, comp: Token | None, role: str) -> list[Mention]:
+        """The mentions of a directed role: the first of its slots that the sentence realises."""
+        slots = frame.roles[role]
+        for slot in slots:
+            if slot == "poss" and role == "patient" and "poss" in frame.roles.get("agent", ()) and \
+                    self.slot(frame, trigger, comp, "object"):
+                continue  # "Y's capture of X": with an of-phrase the possessor is the agent
+            if slot == "poss" and role == "agent" and not self.slot(frame, trigger, comp, "object") and \
+                    "poss" in frame.roles.get("patient", ()):
+                continue  # "X's arrest": without one, the possessor is the patient
+            toks = self.slot(frame, trigger, comp, slot)
+            if toks:
+                return self._mentions(toks, frame, role)
+        return []
+
+    def _symmetric(self, frame: Frame, trigger: Token, comp: Token | None) -> list[tuple[Mention, Mention]]:
+        filled = []
+        for slot in frame.roles["party"]:
+            toks = self.slot(frame, trigger, comp, slot)
+            if toks:
+                filled.append(self._mentions(toks, frame, "party"))
+        pairs = []
+        if len(filled) == 1:  # "X and Y met", "talks between X and Y": one side names both parties
+            group = filled[0]
+            pairs = [(a, b) for i, a in enumerate(group) for b in group[i + 1:]]
+        else:
+            for i, side in enumerate(filled):
+                for other in filled[i + 1:]:
+                    pairs += [(a, b) for a in side for b in other if a != b]
+        return pairs
+
+    def _mentions(self, toks: list[Token], frame: Frame, role: str) -> list[Mention]:
+        owners = self.doc.ex.rules_owner_classes.get(frame.prop, ()) if role == "patient" else ()
+        found: list[Mention] = []
+        for t in toks:
+            for m in self.doc.mentions_of(t, owner_classes=owners):
+                if m not in found:
+                    found.append(m)
+        return found

@@ -1,0 +1,166 @@
+"""Relation files as typed specs: word lists, frames and idiom patterns.
+
+A relation file (``ontology/relations/<property>.json``) declares
+
+* ``lexicon``: named word lists, used as ``"@name"`` anywhere below;
+* ``frames``: trigger words by part of speech and the roles they take. A
+  frame says *which* syntactic slots fill each role (``subject``, ``object``,
+  ``prep:with``, ``poss``, ``compound``, ``between`` ...); the argument finder
+  (:mod:`newsgraph.arguments`) knows *how* English realises each slot in the
+  active and the passive, in relative and reduced relative clauses, in
+  nominalisations, appositions and under the copula;
+* ``patterns``: spaCy ``DependencyMatcher`` patterns for the idioms a frame
+  cannot say.
+
+Unknown keys are an error, so a misspelt key in a data file fails when the
+file is loaded rather than silently doing nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import NewsgraphError
+
+#: The syntactic slots a role can list (see :mod:`newsgraph.arguments`).
+SLOTS = frozenset({
+    "subject",    # the clause's subject; in the passive, the by-agent; for a noun, the light verb's or copula's subject
+    "object",     # the direct object; in the passive, the subject; the noun a participle or relative clause modifies
+    "poss",       # a noun's possessor: "Y's capture of X" (agent), "X's arrest" (patient, when no of-phrase)
+    "compound",   # names before a noun: "the Hollis-Kane talks", "the Vostok offensive"
+    "appos",      # the name a noun is in apposition to: "Kane, an ally of Hollis"
+})
+PREP_SLOT = "prep:"  # "prep:with", "prep:of", "prep:between" ...
+
+_SPEC_KEYS = {"property", "symmetric", "comment", "lexicon", "frames", "patterns", "classes",
+              "object_owner_classes", "not_remote"}
+_FRAME_KEYS = {"name", "pos", "lemmas", "with", "roles", "classes", "light_verbs", "unless", "negating_heads",
+               "comment"}
+_WITH_KEYS = {"dep", "lemmas"}
+_PATTERN_KEYS = {"rule", "subject", "subject_deps", "object_classes", "reciprocal", "hyphen_before_trigger",
+                 "object_owner_classes", "unless", "negating_heads", "pattern", "comment"}
+_ROLES_DIRECTED = ("agent", "patient")
+_ROLES_SYMMETRIC = ("party",)
+_POS = {"VERB", "NOUN", "ADJ", "PROPN", "AUX"}
+
+
+@dataclass(frozen=True)
+class Companion:
+    """A word a multi-word trigger needs beside it: "control" in "take control of", "up" in "team up"."""
+
+    deps: tuple[str, ...]
+    lemmas: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Trigger words of one part of speech and the slots that fill each role."""
+
+    name: str
+    prop: str
+    pos: frozenset[str]
+    lemmas: frozenset[str]
+    roles: dict[str, tuple[str, ...]]  # role → slots, in order of preference
+    classes: dict[str, tuple[str, ...]]  # role → entity classes it admits
+    symmetric: bool
+    companion: Companion | None = None
+    light_verbs: frozenset[str] = frozenset()  # verbs whose subject takes part in a noun trigger's event
+    unless: tuple[dict, ...] = ()  # children of the trigger that undo it, as in patterns
+    negating_heads: frozenset[str] = frozenset()  # verbs over the trigger that undo it: "the alliance ... collapsed"
+
+
+@dataclass(frozen=True)
+class RelationSpec:
+    """One relation file, checked."""
+
+    prop: str
+    symmetric: bool
+    lexicon: dict[str, list[str]]
+    frames: tuple[Frame, ...]
+    patterns: tuple[dict, ...]
+    not_remote: bool = False
+    object_owner_classes: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+def _check_keys(where: str, got: dict, allowed: set[str]) -> None:
+    unknown = sorted(set(got) - allowed)
+    if unknown:
+        raise NewsgraphError(f"{where}: unknown key '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}")
+
+
+def words(value: Any, lexicon: dict[str, list[str]], where: str) -> list[str]:
+    """A word list given inline or as ``"@name"`` of the relation's lexicon."""
+    if isinstance(value, str) and value.startswith("@"):
+        try:
+            return list(lexicon[value[1:]])
+        except KeyError:
+            raise NewsgraphError(f"{where}: unknown word list '{value}'") from None
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        out: list[str] = []
+        for v in value:
+            out += words(v, lexicon, where) if v.startswith("@") else [v]
+        return out
+    raise NewsgraphError(f"{where}: expected a word list or '@name', got {value!r}")
+
+
+def parse_spec(raw: dict[str, Any], source: str, classes: frozenset[str]) -> RelationSpec:
+    """Check one relation file and turn it into a :class:`RelationSpec`."""
+    _check_keys(source, raw, _SPEC_KEYS)
+    prop = raw.get("property")
+    if not isinstance(prop, str) or not prop:
+        raise NewsgraphError(f"{source}: 'property' must name an ontology property")
+    symmetric = bool(raw.get("symmetric", False))
+    lexicon = raw.get("lexicon", {})
+    default_classes = raw.get("classes", {})
+    frames = []
+    for i, f in enumerate(raw.get("frames", [])):
+        where = f"{source}: frame {f.get('name', i)}"
+        _check_keys(where, f, _FRAME_KEYS)
+        roles_allowed = _ROLES_SYMMETRIC if symmetric else _ROLES_DIRECTED
+        roles = f.get("roles", {})
+        _check_keys(where + " roles", roles, set(roles_allowed))
+        if set(roles) != set(roles_allowed):
+            raise NewsgraphError(f"{where}: roles must be {', '.join(roles_allowed)}")
+        for role, slots in roles.items():
+            for s in slots:
+                if s not in SLOTS and not (s.startswith(PREP_SLOT) and len(s) > len(PREP_SLOT)):
+                    raise NewsgraphError(f"{where}: unknown slot '{s}' for {role}; choose from "
+                                         f"{', '.join(sorted(SLOTS))} or prep:<word>")
+        pos = frozenset(words(f.get("pos", ["VERB"]), lexicon, where))
+        if not pos <= _POS:
+            raise NewsgraphError(f"{where}: unknown part of speech {sorted(pos - _POS)[0]}")
+        role_classes = {**default_classes, **f.get("classes", {})}
+        for role, cl in role_classes.items():
+            if role not in roles_allowed:
+                raise NewsgraphError(f"{where}: classes for unknown role '{role}'")
+            bad = set(cl) - classes
+            if bad:
+                raise NewsgraphError(f"{where}: unknown class '{sorted(bad)[0]}'")
+        companion = None
+        if "with" in f:
+            _check_keys(where + " with", f["with"], _WITH_KEYS)
+            companion = Companion(deps=tuple(words(f["with"].get("dep", ["dobj"]), lexicon, where)),
+                                  lemmas=frozenset(words(f["with"]["lemmas"], lexicon, where)))
+        frames.append(Frame(
+            name=f"{prop}.{f.get('name', i)}",
+            prop=prop,
+            pos=pos,
+            lemmas=frozenset(words(f["lemmas"], lexicon, where)),
+            roles={r: tuple(s) for r, s in roles.items()},
+            classes={r: tuple(c) for r, c in role_classes.items()},
+            symmetric=symmetric,
+            companion=companion,
+            light_verbs=frozenset(words(f.get("light_verbs", []), lexicon, where)),
+            unless=tuple(f.get("unless", [])),
+            negating_heads=frozenset(words(f.get("negating_heads", []), lexicon, where)),
+        ))
+    for p in raw.get("patterns", []):
+        _check_keys(f"{source}: pattern {p.get('rule', '?')}", p, _PATTERN_KEYS)
+    return RelationSpec(
+        prop=prop, symmetric=symmetric, lexicon=lexicon, frames=tuple(frames),
+        patterns=tuple(raw.get("patterns", [])), not_remote=bool(raw.get("not_remote", False)),
+        object_owner_classes=tuple(raw.get("object_owner_classes", [])), raw=raw,
+    )
