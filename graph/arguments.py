@@ -193,16 +193,24 @@ class ArgumentFinder:
         return []
 
     def _symmetric(self, frame: Frame, trigger: Token, comp: Token | None) -> list[tuple[Mention, Mention]]:
-        filled = []
+        filled, realised = [], []
         for slot in frame.roles["party"]:
             toks = self.slot(frame, trigger, comp, slot)
             if toks:
-                filled.append(self._mentions(toks, frame, "party"))
+                realised.append(slot)
+                mentions = self._mentions(toks, frame, "party")
+                if mentions:
+                    filled.append(mentions)
         pairs = []
-        if len(filled) == 1:  # "X and Y met", "talks between X and Y": one side names both parties
+        if len(realised) == 1 and filled:  # "X and Y met", "talks between X and Y": one side names both
             group = filled[0]
+            if trigger.pos_ in _NOUNS and realised[0] == "subject" and len(group) != 2:
+                return []  # "X, Y and Z were in talks": with whom is not said
+            if frame.reciprocal is not None and not any(
+                    c.lower_ in frame.reciprocal for c in trigger.children if c.dep_ in ("advmod", "prt", "dobj")):
+                return []  # "X and Y stood together" is not "X and Y fought together"
             pairs = [(a, b) for i, a in enumerate(group) for b in group[i + 1:]]
-        else:
+        elif len(realised) > 1:  # "X and Y joined forces with the army": not with each other
             for i, side in enumerate(filled):
                 for other in filled[i + 1:]:
                     pairs += [(a, b) for a in side for b in other if a != b]

@@ -22,6 +22,7 @@ from .errors import InputError
 from .records import Article, DocumentResult
 from .resources import NG, PREFIXES, relation_specs
 
+#: the relations the gold sets annotate; the others (``attacked``) are not scored, as in the kit's scorer
 GOLD_NAMES = {"alliedTo": "allied-to", "captured": "captured", "metWith": "met-with"}
 _TYPES = ("Person", "Organization", "Location")
 _NAME_PROPS = {PREFIXES["rdfs"] + "label", PREFIXES["skos"] + "prefLabel", PREFIXES["skos"] + "altLabel"}
@@ -96,7 +97,7 @@ def _rdf_view(result: DocumentResult):
             names.setdefault(s, set()).add(norm(o.value))
         elif p == rdf_type and o.value.startswith(NG) and o.value[len(NG):] in _TYPES:
             types.setdefault(s, set()).add(o.value[len(NG):])
-        elif p in relation_props:
+        elif p in relation_props and relation_props[p] in GOLD_NAMES:  # the gold sets annotate only these
             rels.add((s, gold_name(relation_props[p]), o.value))
     for fact in result.facts:
         if fact.relation.factual:

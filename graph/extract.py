@@ -141,6 +141,7 @@ class Extractor:
                     negating_heads=tuple(frame.negating_heads))
         self.rules_owner_classes = {p: s.object_owner_classes for p, s in self.specs.items()}
         self.group_nouns = set(self.lex["group_nouns"])
+        self.state_forces = set(self.lex["state_force_nouns"])
         self.place_nouns = set(self.lex["place_nouns"])
         self.titles = set(self.lex["titles"])
         self.facilities = set(self.lex["facility_heads"])
@@ -191,16 +192,15 @@ class _DocExtraction:
         if tok.lemma_.lower() in self.ex.unnamed_actors or low in self.ex.unnamed_actors:
             return True
         # a capitalised common noun opening a sentence: "Hijackers who took ..."
-        return tok.is_sent_start and tok.tag_ in ("NN", "NNS") and tok.text[1:].islower()
+        return tok.is_sent_start and tok.tag_ == "NNS" and tok.lower_.endswith("s") and tok.text[1:].islower()
 
     def nationality(self, tok: Token) -> list[Mention]:
-        """"Turkish forces", "Dutch police": a nationality adjective on a group noun is its country acting."""
+        """"Turkish forces", "Dutch police": a nationality adjective on a state's force is its country acting."""
         country = self.ex.nationalities.get(tok.text)
         if country is None or tok.dep_ not in ("amod", "compound", "nmod") or tok.i > tok.head.i:
             return []
-        head = tok.head.lemma_.lower()
-        if head not in self.ex.group_nouns and tok.head.lower_ not in self.ex.group_nouns:
-            return []
+        if tok.head.lemma_.lower() not in self.ex.state_forces and tok.head.lower_ not in self.ex.state_forces:
+            return []  # "Turkish forces" act for Turkey; "Turkish rebels" or "Turkish leaders" do not
         m = self.by_token.get(tok.i)
         if m is None:
             m = Mention(tok.idx, tok.idx + len(tok.text), tok.text, "Location", self._sentence_of(tok), name=country)
@@ -601,7 +601,9 @@ class _DocExtraction:
             elif (via == "pcomp" and head.head.lemma_.lower() in self.lex["responsibility_nouns"]
                   and head.head.dep_ in ("dobj", "obj")):
                 head = head.head.head  # "denied responsibility for kidnapping X": the verb over the claim
-            elif not (via in ("xcomp", "conj") or (via == "ccomp" and governing.get(head.lemma_) == "denied")):
+            elif not (via in ("xcomp", "conj") or (via == "ccomp" and (
+                    governing.get(head.lemma_) in ("denied", "alleged", "hypothetical")
+                    or head.lemma_ in self.lex["mandative_verbs"]))):  # "recommend that X open talks with Y"
                 break
             chain.append((head, via))
             t = head
@@ -628,8 +630,9 @@ class _DocExtraction:
                     modality = _stronger(modality, "planned")
             if i:
                 lemma = node.lemma_.lower()
-                if node.pos_ in ("VERB", "ADJ", "AUX") and lemma in lex["governing_verbs"] and via in ("xcomp", "ccomp", "pcomp"):
-                    modality = _stronger(modality, lex["governing_verbs"][lemma])
+                if node.pos_ in ("VERB", "ADJ", "AUX") and via in ("xcomp", "ccomp", "pcomp") and (
+                        lemma in lex["governing_verbs"] or lemma in lex["mandative_verbs"]):
+                    modality = _stronger(modality, lex["governing_verbs"].get(lemma, "planned"))
                 elif lemma in lex["noun_event_heads"] and trigger.pos_ == "NOUN":
                     modality = _stronger(modality, lex["noun_event_heads"][lemma])
         # An infinitive has not happened (yet): "Bush to meet Putin", "in a bid to close", "agreed to form";

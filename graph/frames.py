@@ -35,7 +35,7 @@ PREP_SLOT = "prep:"  # "prep:with", "prep:of", "prep:between" ...
 _SPEC_KEYS = {"property", "symmetric", "comment", "lexicon", "frames", "patterns", "classes",
               "object_owner_classes", "not_remote"}
 _FRAME_KEYS = {"name", "pos", "lemmas", "with", "roles", "classes", "light_verbs", "unless", "negating_heads",
-               "comment"}
+               "reciprocal", "comment"}
 _WITH_KEYS = {"dep", "lemmas"}
 _PATTERN_KEYS = {"rule", "subject", "subject_deps", "object_classes", "reciprocal", "hyphen_before_trigger",
                  "object_owner_classes", "unless", "negating_heads", "pattern", "comment"}
@@ -67,6 +67,9 @@ class Frame:
     light_verbs: frozenset[str] = frozenset()  # verbs whose subject takes part in a noun trigger's event
     unless: tuple[dict, ...] = ()  # children of the trigger that undo it, as in patterns
     negating_heads: frozenset[str] = frozenset()  # verbs over the trigger that undo it: "the alliance ... collapsed"
+    #: when one slot names every party ("X and Y met"): ``None`` pairs them up, an empty set never does,
+    #: and words ("together") pair them only when one of them modifies the trigger ("X and Y fought together")
+    reciprocal: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,13 @@ def parse_spec(raw: dict[str, Any], source: str, classes: frozenset[str]) -> Rel
             _check_keys(where + " with", f["with"], _WITH_KEYS)
             companion = Companion(deps=tuple(words(f["with"].get("dep", ["dobj"]), lexicon, where)),
                                   lemmas=frozenset(words(f["with"]["lemmas"], lexicon, where)))
+        reciprocal = f.get("reciprocal", True)
+        if reciprocal is True:
+            reciprocal = None
+        elif reciprocal is False:
+            reciprocal = frozenset()
+        else:
+            reciprocal = frozenset(words(reciprocal, lexicon, where + " reciprocal"))
         frames.append(Frame(
             name=f"{prop}.{f.get('name', i)}",
             prop=prop,
@@ -156,6 +166,7 @@ def parse_spec(raw: dict[str, Any], source: str, classes: frozenset[str]) -> Rel
             light_verbs=frozenset(words(f.get("light_verbs", []), lexicon, where)),
             unless=tuple(f.get("unless", [])),
             negating_heads=frozenset(words(f.get("negating_heads", []), lexicon, where)),
+            reciprocal=reciprocal,
         ))
     for p in raw.get("patterns", []):
         _check_keys(f"{source}: pattern {p.get('rule', '?')}", p, _PATTERN_KEYS)

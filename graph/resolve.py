@@ -276,6 +276,7 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
 def _entity(group: list[Mention]) -> Entity:
     surface = Counter(_clean_surface(m.text) for m in group)
     surface.update(_clean_surface(m.name) for m in group if m.name)
+    surface.update(_clean_surface(f"{m.title} {m.text}") for m in group if m.title)  # "Pope John Paul" is a name too
     classes = Counter(m.cls for m in group)
     named = [m for m in group if not m.name]  # "Turkish" stands for Turkey: a name the text gives outranks it
     longest = max(named or group, key=lambda m: (not _is_acronym(m.text), len(m.text.split()), len(m.text)))

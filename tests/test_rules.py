@@ -173,6 +173,9 @@ FACTS = [
      {("Houthis", "alliedTo", "Iran")}),
     ("Hungary and Poland formed an alliance against the commission.",
      {("Hungary", "alliedTo", "Poland")}),
+    # a nationality adjective on a state's force is its country acting (GUIDELINES)
+    ("Dutch police arrested Oren Vale in Utrecht.", {("Netherlands", "captured", "Oren Vale")}),
+    ("Chadian troops fought alongside the Sable Front.", {("Chad", "alliedTo", "Sable Front")}),
     ("Wagner fighters loyal to Yevgeny Prigozhin marched on Moscow.",
      {("Wagner", "alliedTo", "Yevgeny Prigozhin")}),
     ("The Democratic Party sided with the Green Party in the dispute.",
@@ -298,6 +301,9 @@ NON_FACTS = [
 ]
 
 NOTHING = [
+    "Dutch rebels arrested Oren Vale in Utrecht.",  # rebels do not act for their country
+    "Nobody arrested the Dutch minister Oren Vale.",
+    "The Sable Front and the Iron Guard fought bravely in the north.",  # fought, but not together
     "The Houthis withdrew from Aden on Friday.",
     "The Houthis advanced on Aden but were pushed back.",
     "Emmanuel Macron spoke to Olaf Scholz by telephone on Sunday.",
@@ -306,7 +312,6 @@ NOTHING = [
     "Macron met an ally of Orban in Rome.",  # the ally is not named, and Macron is not Orban's ally
     "Hezbollah took Lebanon to war.",
     "Macron arrived ahead of a meeting with Scholz.",
-    "Turkish police arrested Selahattin Demirtas in Diyarbakir.",  # the arresting side is not named
     "Maria Lindqvist held a phone conversation with Pedro Alvarez.",
     "Maria Lindqvist talked with Pedro Alvarez by telephone.",
     "Maria Lindqvist welcomed Pedro Alvarez's resignation.",
