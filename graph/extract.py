@@ -246,8 +246,14 @@ class _DocExtraction:
             # "Osman's Coastal Liberation Front" is two names: split at an inner possessive.
             part: list[Token] = []
             parts: list[list[Token]] = []
+            if cls == "Person" and len(ent) > 1 and ent[-1].lower_ in self.ex.org_words:
+                cls = "Organization"  # "the Tarsk Brigades", "Halden Guard": a body, not a person
             for t in ent:
-                if t.tag_ == "POS" or t.lower_ in ("'s", "’s"):
+                if t.pos_ in ("VERB", "AUX") and t.text.islower():
+                    if part:  # "Marrowfield Front detained Ansel Korrin": a verb ends a name the recognizer ran on
+                        parts.append(part)
+                    part = []
+                elif t.tag_ == "POS" or t.lower_ in ("'s", "’s"):
                     if part:
                         parts.append(part + [t])
                     part = []
@@ -372,6 +378,12 @@ class _DocExtraction:
                 if c.dep_ == "dobj":
                     return self._mentions_of_one(c, depth + 1, owner_classes)
         lemma = tok.lemma_.lower()
+        if tok.pos_ == "PROPN" and tok.text[:1].isupper() and any(
+                c.dep_ == "compound" and c.i == tok.i - 1 and c.pos_ == "PROPN" and c.text[:1].isupper()
+                and c.lower_.strip(".") not in self.ex.titles for c in tok.children):
+            named = self._unrecognised_name(tok)  # "the Halden Guard": a name, though "guard" is a group noun
+            if named:
+                return named
         if lemma in self.ex.group_nouns or low in self.ex.group_nouns:
             if tok.tag_ == "NN":  # "her counterpart Pedro Alvarez": one person, named beside the role
                 for c in tok.children:
@@ -431,8 +443,8 @@ class _DocExtraction:
         lowered = [w.lower_ for w in words]
         if titled:
             cls = "Person"
-        elif resolve.normalize(m.text) in resolve.gazetteer():
-            cls = "Location"
+        elif resolve.normalize(m.text) in resolve.gazetteer() or (len(words) > 1 and words[-1].lemma_.lower() in self.ex.facilities):
+            cls = "Location"  # "Ostra Dam": a named facility is a place
         elif (any(w in self.ex.org_words for w in lowered) or len(words) == 1
               or (tok.dep_ == "compound" and tok.head.lemma_.lower() in self.ex.org_words)):
             cls = "Organization"  # "the Sable Hand movement"
