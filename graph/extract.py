@@ -613,7 +613,8 @@ class _DocExtraction:
             elif (via == "pcomp" and head.head.lemma_.lower() in self.lex["responsibility_nouns"]
                   and head.head.dep_ in ("dobj", "obj")):
                 head = head.head.head  # "denied responsibility for kidnapping X": the verb over the claim
-            elif not (via in ("xcomp", "conj") or (via == "ccomp" and (
+            elif not (via in ("xcomp", "conj") or (via == "dobj" and t.tag_ == "VBG")  # "denied fighting alongside"
+                      or (via == "ccomp" and (
                     governing.get(head.lemma_) in ("denied", "alleged", "hypothetical")
                     or head.lemma_ in self.lex["mandative_verbs"]))):  # "recommend that X open talks with Y"
                 break
@@ -642,7 +643,8 @@ class _DocExtraction:
                     modality = _stronger(modality, "planned")
             if i:
                 lemma = node.lemma_.lower()
-                if node.pos_ in ("VERB", "ADJ", "AUX") and via in ("xcomp", "ccomp", "pcomp") and (
+                complement = via in ("xcomp", "ccomp", "pcomp") or (via == "dobj" and chain[i - 1][0].tag_ == "VBG")
+                if node.pos_ in ("VERB", "ADJ", "AUX") and complement and (
                         lemma in lex["governing_verbs"] or lemma in lex["mandative_verbs"]):
                     modality = _stronger(modality, lex["governing_verbs"].get(lemma, "planned"))
                 elif lemma in lex["noun_event_heads"] and trigger.pos_ == "NOUN":
