@@ -37,6 +37,7 @@ from .arguments import ArgumentFinder
 from .depmatch import TreeMatcher
 from .errors import NewsgraphError
 from .records import Evidence, Mention, Relation
+from .frames import unless_entries
 from .resources import lexicon, load_json, relation_frames, relation_specs
 
 _ACRONYM = re.compile(r"^[A-Z][A-Z.&]{1,9}$")
@@ -110,7 +111,7 @@ def load_rules(vocab) -> tuple[TreeMatcher, dict[str, Rule]]:
                 reciprocal=bool(p.get("reciprocal", False)),
                 hyphen_before_trigger=bool(p.get("hyphen_before_trigger", False)),
                 object_owner_classes=tuple(p.get("object_owner_classes", spec.get("object_owner_classes", []))),
-                unless=tuple(p.get("unless", [])),
+                unless=unless_entries(p.get("unless", []), spec.get("lexicon", {}), name),
                 negating_heads=tuple(expand_pattern([p.get("negating_heads", [])], spec.get("lexicon", {}), name)[0]),
             )
     return matcher, rules
@@ -182,7 +183,13 @@ class _DocExtraction:
             if span is not None:
                 for t in span:
                     self.by_token.setdefault(t.i, m)
-        relations = list(self._relations())
+        relations, stated = [], set()
+        for r in self._relations():  # one sentence stating a fact twice ("formed a partnership") gives it once
+            pair = frozenset((r.subject, r.object)) if self.ex.specs[r.prop].symmetric else (r.subject, r.object)
+            key = (r.prop, pair, r.evidence.start, r.polarity, r.modality)
+            if key not in stated:
+                stated.add(key)
+                relations.append(r)
         everything = set(mentions) | set(self.extra)
         return Analysis(mentions=sorted(everything, key=lambda m: (m.start, m.end)), relations=relations)
 
@@ -733,21 +740,45 @@ class _DocExtraction:
             trigger = nodes["trigger"]
             if rule.hyphen_before_trigger and not (trigger.i > 0 and self.doc[trigger.i - 1].text in "-‐‑–"):
                 continue
-            if self.ex.specs[rule.prop].not_remote and any(self._remote(t) for name, t in nodes.items() if name not in ("subject", "object")):
-                continue
-            if any(_blocks(c, u) for u in rule.unless for c in nodes[u.get("NODE", "trigger")].children):
+            context = [t for name, t in nodes.items() if name not in ("subject", "object")]
+            if self._trigger_blocked(rule.prop, trigger, context, rule.unless, nodes):
                 continue
             for subj_m, obj_m in self._argument_pairs(rule, nodes, trigger):
-                if subj_m == obj_m or subj_m.text == obj_m.text:
-                    continue
-                if rule.object_classes and not self._admits(rule.object_classes, obj_m):
-                    continue
-                key = self._key(rule.prop, subj_m, obj_m, trigger)
-                if key in seen:
-                    continue
-                seen.add(key)
-                yield self._relation(rule, trigger, nodes, subj_m, obj_m)
+                relation = self._emit(rule, trigger, nodes, subj_m, obj_m, seen, (), rule.object_classes)
+                if relation is not None:
+                    yield relation
         yield from self._frame_relations(seen)
+
+    def _trigger_blocked(self, prop: str, trigger: Token, context: list[Token], unless: tuple[dict, ...],
+                         nodes: dict[str, Token]) -> bool:
+        """Whether a trigger cannot state the relation here: "by phone", "meets X in the final", a bare "partner"."""
+        spec = self.ex.specs[prop]
+        if spec.not_remote and any(self._remote(t) for t in context):
+            return True
+        if any(_blocks(c, u) for u in unless for c in nodes[u.get("NODE", "trigger")].children):
+            return True
+        for word in dict.fromkeys([trigger, *context]):
+            needed = spec.needs_modifier.get(word.lemma_.lower()) or spec.needs_modifier.get(word.lower_)
+            if needed is not None and not any(
+                    c.dep_ in ("amod", "compound", "nmod") and (c.lemma_.lower() in needed or c.lower_ in needed)
+                    for c in word.children):
+                return True  # "coalition partner" is an ally; a trading or business partner is not
+        return False
+
+    def _emit(self, rule: Rule, trigger: Token, nodes: dict[str, Token], subj_m: Mention, obj_m: Mention,
+              seen: set[tuple], subject_classes: tuple[str, ...], object_classes: tuple[str, ...]) -> Relation | None:
+        """The relation for one argument pair, unless it is a self-relation, of the wrong classes or a repeat."""
+        if subj_m == obj_m or subj_m.text == obj_m.text:
+            return None
+        if subject_classes and not self._admits(subject_classes, subj_m):
+            return None
+        if object_classes and not self._admits(object_classes, obj_m):
+            return None
+        key = self._key(rule.prop, subj_m, obj_m, trigger)
+        if key in seen:
+            return None
+        seen.add(key)
+        return self._relation(rule, trigger, nodes, subj_m, obj_m)
 
     def _key(self, prop: str, a: Mention, b: Mention, trigger: Token) -> tuple:
         if self.ex.specs[prop].symmetric:
@@ -768,27 +799,18 @@ class _DocExtraction:
                 if tok.pos_ not in frame.pos:
                     continue
                 rule = self.ex.frame_rules[frame.name]
-                if any(_blocks(c, u) for u in frame.unless for c in tok.children):
-                    continue
-                if self.ex.specs[frame.prop].not_remote and self._remote(tok):
+                if self._trigger_blocked(frame.prop, tok, [tok], frame.unless, {"trigger": tok}):
                     continue
                 comp = finder.companion(frame, tok)
                 nodes = {"trigger": tok}
                 if comp:
                     nodes["with"] = comp
+                role_s, role_o = ("party", "party") if frame.symmetric else ("agent", "patient")
                 for subj_m, obj_m in finder.pairs(frame, tok):
-                    if subj_m == obj_m or subj_m.text == obj_m.text:
-                        continue
-                    role_s, role_o = ("party", "party") if frame.symmetric else ("agent", "patient")
-                    if frame.classes.get(role_s) and not self._admits(frame.classes[role_s], subj_m):
-                        continue
-                    if frame.classes.get(role_o) and not self._admits(frame.classes[role_o], obj_m):
-                        continue
-                    key = self._key(frame.prop, subj_m, obj_m, tok)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    yield self._relation(rule, tok, nodes, subj_m, obj_m)
+                    relation = self._emit(rule, tok, nodes, subj_m, obj_m, seen,
+                                          frame.classes.get(role_s, ()), frame.classes.get(role_o, ()))
+                    if relation is not None:
+                        yield relation
 
     def _argument_pairs(self, rule: Rule, nodes: dict[str, Token], trigger: Token):
         if rule.reciprocal:
@@ -856,11 +878,18 @@ _STRENGTH = {"asserted": 0, "hypothetical": 1, "alleged": 2, "planned": 3, "atte
 
 
 def _blocks(token: Token, spec: dict) -> bool:
-    """Whether a child token matches an ``unless`` entry: {"DEP": ..., "LOWER": [...]}."""
-    dep, lower = spec.get("DEP"), spec.get("LOWER")
-    if dep is not None and token.dep_ != dep:
-        return False
-    return lower is None or token.lower_ in (lower if isinstance(lower, list) else [lower])
+    """Whether a child token matches an ``unless`` entry.
+
+    ``{"DEP": "prep", "LOWER": ["in"], "HAS": {"LEMMA": ["final"]}}`` blocks
+    "meets X in the final": each key narrows the match, and ``HAS`` asks for a
+    child of the token that matches in turn.
+    """
+    for key, attr in (("DEP", token.dep_), ("LOWER", token.lower_), ("LEMMA", token.lemma_.lower())):
+        want = spec.get(key)
+        if want is not None and attr not in (want if isinstance(want, list) else [want]):
+            return False
+    has = spec.get("HAS")
+    return has is None or any(_blocks(c, has) for c in token.children)
 
 
 def _stronger(a: str, b: str) -> str:

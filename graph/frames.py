@@ -33,7 +33,7 @@ SLOTS = frozenset({
 PREP_SLOT = "prep:"  # "prep:with", "prep:of", "prep:between" ...
 
 _SPEC_KEYS = {"property", "symmetric", "comment", "lexicon", "frames", "patterns", "classes",
-              "object_owner_classes", "not_remote"}
+              "object_owner_classes", "not_remote", "needs_modifier"}
 _FRAME_KEYS = {"name", "pos", "lemmas", "with", "roles", "classes", "light_verbs", "unless", "negating_heads",
                "reciprocal", "comment"}
 _WITH_KEYS = {"dep", "lemmas"}
@@ -82,6 +82,8 @@ class RelationSpec:
     frames: tuple[Frame, ...]
     patterns: tuple[dict, ...]
     not_remote: bool = False
+    #: trigger lemma → modifiers one of which it needs: "partner" states an alliance only as a "coalition partner"
+    needs_modifier: dict[str, frozenset[str]] = field(default_factory=dict)
     object_owner_classes: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -107,6 +109,26 @@ def words(value: Any, lexicon: dict[str, list[str]], where: str) -> list[str]:
             out += words(v, lexicon, where) if v.startswith("@") else [v]
         return out
     raise NewsgraphError(f"{where}: expected a word list or '@name', got {value!r}")
+
+
+def unless_entries(value: Any, lexicon: dict[str, list[str]], where: str) -> tuple[dict, ...]:
+    """``unless`` entries with their ``"@name"`` word lists filled in (``LOWER``, ``LEMMA``, nested ``HAS``)."""
+    if not isinstance(value, list):
+        raise NewsgraphError(f"{where}: 'unless' must be a list of entries")
+
+    def fill(entry: Any) -> dict:
+        if not isinstance(entry, dict):
+            raise NewsgraphError(f"{where}: an 'unless' entry must be an object, got {entry!r}")
+        _check_keys(where + " unless", entry, {"DEP", "LOWER", "LEMMA", "HAS", "NODE"})
+        out = dict(entry)
+        for key in ("LOWER", "LEMMA"):
+            if key in out:
+                out[key] = words(out[key], lexicon, where)
+        if "HAS" in out:
+            out["HAS"] = fill(out["HAS"])
+        return out
+
+    return tuple(fill(e) for e in value)
 
 
 def parse_spec(raw: dict[str, Any], source: str, classes: frozenset[str]) -> RelationSpec:
@@ -164,7 +186,7 @@ def parse_spec(raw: dict[str, Any], source: str, classes: frozenset[str]) -> Rel
             symmetric=symmetric,
             companion=companion,
             light_verbs=frozenset(words(f.get("light_verbs", []), lexicon, where)),
-            unless=tuple(f.get("unless", [])),
+            unless=unless_entries(f.get("unless", []), lexicon, where),
             negating_heads=frozenset(words(f.get("negating_heads", []), lexicon, where)),
             reciprocal=reciprocal,
         ))
@@ -173,5 +195,7 @@ def parse_spec(raw: dict[str, Any], source: str, classes: frozenset[str]) -> Rel
     return RelationSpec(
         prop=prop, symmetric=symmetric, lexicon=lexicon, frames=tuple(frames),
         patterns=tuple(raw.get("patterns", [])), not_remote=bool(raw.get("not_remote", False)),
+        needs_modifier={w: frozenset(words(v, lexicon, f"{source}: needs_modifier {w}"))
+                        for w, v in raw.get("needs_modifier", {}).items()},
         object_owner_classes=tuple(raw.get("object_owner_classes", [])), raw=raw,
     )
