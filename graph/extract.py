@@ -884,7 +884,8 @@ def _blocks(token: Token, spec: dict) -> bool:
     "meets X in the final": each key narrows the match, and ``HAS`` asks for a
     child of the token that matches in turn.
     """
-    for key, attr in (("DEP", token.dep_), ("LOWER", token.lower_), ("LEMMA", token.lemma_.lower())):
+    for key, attr in (("DEP", token.dep_), ("LOWER", token.lower_), ("LEMMA", token.lemma_.lower()),
+                      ("ENT_TYPE", token.ent_type_)):
         want = spec.get(key)
         if want is not None and attr not in (want if isinstance(want, list) else [want]):
             return False

@@ -119,9 +119,9 @@ def unless_entries(value: Any, lexicon: dict[str, list[str]], where: str) -> tup
     def fill(entry: Any) -> dict:
         if not isinstance(entry, dict):
             raise NewsgraphError(f"{where}: an 'unless' entry must be an object, got {entry!r}")
-        _check_keys(where + " unless", entry, {"DEP", "LOWER", "LEMMA", "HAS", "NODE"})
+        _check_keys(where + " unless", entry, {"DEP", "LOWER", "LEMMA", "ENT_TYPE", "HAS", "NODE"})
         out = dict(entry)
-        for key in ("LOWER", "LEMMA"):
+        for key in ("LOWER", "LEMMA", "ENT_TYPE"):
             if key in out:
                 out[key] = words(out[key], lexicon, where)
         if "HAS" in out:
