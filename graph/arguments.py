@@ -108,6 +108,10 @@ class ArgumentFinder:
         if slot == "object":
             return [p for c in trigger.children if c.dep_ == "prep" and c.lower_ == "of"
                     for p in c.children if p.dep_ == "pobj"]
+        if slot == "purpose":  # "in talks to buy Y", "talks to take over Y"
+            return [o for c in trigger.children if c.dep_ in ("acl", "relcl") and c.lemma_.lower() in frame.purpose_verbs
+                    and any(a.dep_ == "aux" and a.lower_ == "to" for a in c.children)
+                    for o in c.children if o.dep_ in _OBJECT_DEPS]
         if slot.startswith(PREP_SLOT):
             return self._noun_prep(trigger, companion, slot[len(PREP_SLOT):])
         return []
@@ -196,6 +200,8 @@ class ArgumentFinder:
         filled, realised = [], []
         for slot in frame.roles["party"]:
             toks = self.slot(frame, trigger, comp, slot)
+            if slot == "poss" and toks and all(t.tag_ == "PRP$" for t in toks) and realised:
+                continue  # "X and Y extended their partnership": "their" is the subject again
             if toks:
                 realised.append(slot)
                 mentions = self._mentions(toks, frame, "party")

@@ -43,6 +43,8 @@ from .resources import lexicon, load_json, relation_frames, relation_specs
 _ACRONYM = re.compile(r"^[A-Z][A-Z.&]{1,9}$")
 _PERSON_TITLES = {"president", "minister", "envoy", "chancellor", "senator", "king", "queen", "pope", "ambassador",
                    "governor", "mayor", "premier", "prince", "princess", "sheikh", "emir", "sultan"}
+# "RAMALLAH, West Bank 1996-08-29 The ...": a line opening with a capitalised place and a date
+_DATELINE = re.compile(r"(?m)(?:^|(?<=\. ))[ \t]*[A-Z][A-Z'’. -]{1,40}(?:, [A-Z][\w'’.-]{1,30}(?: [A-Z][\w'’.-]{1,30}){0,3})? \d{4}-\d\d-\d\d\b")
 _MONEY = re.compile(r"[$€£¥]\s?\d|\d[\d,.]*\s?(?:million|billion|bn|m)\b|^\W*\d[\d,.]*\W*$")
 _CLAUSE_UP = {"xcomp", "pcomp", "advcl", "conj", "prep", "acomp", "attr", "oprd", "dobj", "pobj"}
 _HEADLINE_SUBJECT = {"amod", "compound", "npadvmod", "nmod"}
@@ -171,6 +173,7 @@ class _DocExtraction:
         self.extra: list[Mention] = []  # names found in argument slots, missed by the recognizer
         self._pronoun_cache: dict[int, list[Mention]] = {}
         self.surnames: set[str] = set()  # of the people named in full
+        self.dateline: set[int] = set()  # tokens of "RAMALLAH, West Bank 1996-08-29": never arguments
 
     # ------------------------------------------------------------ mentions
 
@@ -183,6 +186,11 @@ class _DocExtraction:
             if span is not None:
                 for t in span:
                     self.by_token.setdefault(t.i, m)
+        for line in _DATELINE.finditer(self.text):  # a dateline names where it was filed, not who acted
+            span = self.doc.char_span(line.start(), line.end(), alignment_mode="expand")
+            for t in span if span is not None else ():
+                self.by_token.pop(t.i, None)
+                self.dateline.add(t.i)
         relations, stated = [], set()
         for r in self._relations():  # one sentence stating a fact twice ("formed a partnership") gives it once
             pair = frozenset((r.subject, r.object)) if self.ex.specs[r.prop].symmetric else (r.subject, r.object)
@@ -253,6 +261,9 @@ class _DocExtraction:
             # "Osman's Coastal Liberation Front" is two names: split at an inner possessive.
             part: list[Token] = []
             parts: list[list[Token]] = []
+            ent = self._without_caps_dateline(ent)
+            if ent is None:
+                continue
             if cls == "Person" and len(ent) > 1 and ent[-1].lower_ in self.ex.org_words:
                 cls = "Organization"  # "the Tarsk Brigades", "Halden Guard": a body, not a person
             for t in ent:
@@ -292,6 +303,16 @@ class _DocExtraction:
                 m = self._mention(p, cls)
                 if m is not None:
                     yield replace(m, title=title) if title and len(parts) == 1 else m
+
+    def _without_caps_dateline(self, ent: Span) -> Span | None:
+        """"SAN ANTONIO SBC Communications": a capitalised dateline place run into the name that follows."""
+        if not (ent.start == ent.sent.start or self.doc[ent.start - 1].text.strip() == ""):
+            return ent
+        for k in range(min(3, len(ent) - 1), 0, -1):
+            head = ent[:k]
+            if all(t.is_upper and len(t.text) > 1 for t in head) and resolve.normalize(head.text) in resolve.gazetteer():
+                return ent[k:]
+        return ent
 
     def _acronym_mentions(self) -> Iterable[Mention]:
         """"Coastal Liberation Front (CLF)": the bracketed acronym is a mention of the same class."""
@@ -368,6 +389,8 @@ class _DocExtraction:
         return found
 
     def _mentions_of_one(self, tok: Token, depth: int, owner_classes: tuple[str, ...] = ()) -> list[Mention]:
+        if tok.i in self.dateline:
+            return []
         m = self.by_token.get(tok.i)
         if m is not None:
             return [m]
@@ -461,7 +484,19 @@ class _DocExtraction:
         self.extra.append(m)
         for w in words:
             self.by_token.setdefault(w.i, m)
+        self._repeat_extra(m)
         return [m]
+
+    def _repeat_extra(self, m: Mention) -> None:
+        """The other occurrences of a name found in an argument slot are mentions of it too."""
+        for match in re.finditer(r"(?<!\w)" + re.escape(m.text) + r"(?!\w)", self.text):
+            span = self.doc.char_span(match.start(), match.end())
+            if span is None or match.start() == m.start or any(t.i in self.by_token or t.i in self.dateline for t in span):
+                continue
+            again = Mention(match.start(), match.end(), m.text, m.cls, self._sentence_of(span[0]))
+            self.extra.append(again)
+            for t in span:
+                self.by_token[t.i] = again
 
     def _in_headline(self, tok: Token) -> bool:
         return self._sentence_of(tok) == 0 and len(self.sents) > 1 and _title_case(self.sents[0])
@@ -751,18 +786,17 @@ class _DocExtraction:
 
     def _trigger_blocked(self, prop: str, trigger: Token, context: list[Token], unless: tuple[dict, ...],
                          nodes: dict[str, Token]) -> bool:
-        """Whether a trigger cannot state the relation here: "by phone", "meets X in the final", a bare "partner"."""
+        """Whether a trigger cannot state the relation here: "by phone", "meets X in the final", "trading partners"."""
         spec = self.ex.specs[prop]
         if spec.not_remote and any(self._remote(t) for t in context):
             return True
         if any(_blocks(c, u) for u in unless for c in nodes[u.get("NODE", "trigger")].children):
             return True
         for word in dict.fromkeys([trigger, *context]):
-            needed = spec.needs_modifier.get(word.lemma_.lower()) or spec.needs_modifier.get(word.lower_)
-            if needed is not None and not any(
-                    c.dep_ in ("amod", "compound", "nmod") and (c.lemma_.lower() in needed or c.lower_ in needed)
-                    for c in word.children):
-                return True  # "coalition partner" is an ally; a trading or business partner is not
+            blocking = spec.unless_modifier.get(word.lemma_.lower()) or spec.unless_modifier.get(word.lower_)
+            if blocking and any(c.dep_ in ("amod", "compound", "nmod") and (c.lemma_.lower() in blocking or c.lower_ in blocking)
+                                for c in word.children):
+                return True  # a "coalition partner" is an ally; a "trading partner" is not
         return False
 
     def _emit(self, rule: Rule, trigger: Token, nodes: dict[str, Token], subj_m: Mention, obj_m: Mention,

@@ -29,13 +29,14 @@ SLOTS = frozenset({
     "poss",       # a noun's possessor: "Y's capture of X" (agent), "X's arrest" (patient, when no of-phrase)
     "compound",   # names before a noun: "the Hollis-Kane talks", "the Vostok offensive"
     "appos",      # the name a noun is in apposition to: "Kane, an ally of Hollis"
+    "purpose",    # the object of the frame's purpose verbs after a noun: "in talks to buy Y"
 })
 PREP_SLOT = "prep:"  # "prep:with", "prep:of", "prep:between" ...
 
 _SPEC_KEYS = {"property", "symmetric", "comment", "lexicon", "frames", "patterns", "classes",
-              "object_owner_classes", "not_remote", "needs_modifier"}
+              "object_owner_classes", "not_remote", "unless_modifier"}
 _FRAME_KEYS = {"name", "pos", "lemmas", "with", "roles", "classes", "light_verbs", "unless", "negating_heads",
-               "reciprocal", "comment"}
+               "reciprocal", "purpose_verbs", "comment"}
 _WITH_KEYS = {"dep", "lemmas"}
 _PATTERN_KEYS = {"rule", "subject", "subject_deps", "object_classes", "reciprocal", "hyphen_before_trigger",
                  "object_owner_classes", "unless", "negating_heads", "pattern", "comment"}
@@ -70,6 +71,7 @@ class Frame:
     #: when one slot names every party ("X and Y met"): ``None`` pairs them up, an empty set never does,
     #: and words ("together") pair them only when one of them modifies the trigger ("X and Y fought together")
     reciprocal: frozenset[str] | None = None
+    purpose_verbs: frozenset[str] = frozenset()  # "talks to buy Y": verbs whose object fills the purpose slot
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,8 @@ class RelationSpec:
     frames: tuple[Frame, ...]
     patterns: tuple[dict, ...]
     not_remote: bool = False
-    #: trigger lemma → modifiers one of which it needs: "partner" states an alliance only as a "coalition partner"
-    needs_modifier: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: trigger lemma → modifiers that undo it: "trading partners" are not allies
+    unless_modifier: dict[str, frozenset[str]] = field(default_factory=dict)
     object_owner_classes: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -189,13 +191,14 @@ def parse_spec(raw: dict[str, Any], source: str, classes: frozenset[str]) -> Rel
             unless=unless_entries(f.get("unless", []), lexicon, where),
             negating_heads=frozenset(words(f.get("negating_heads", []), lexicon, where)),
             reciprocal=reciprocal,
+            purpose_verbs=frozenset(words(f.get("purpose_verbs", []), lexicon, where)),
         ))
     for p in raw.get("patterns", []):
         _check_keys(f"{source}: pattern {p.get('rule', '?')}", p, _PATTERN_KEYS)
     return RelationSpec(
         prop=prop, symmetric=symmetric, lexicon=lexicon, frames=tuple(frames),
         patterns=tuple(raw.get("patterns", [])), not_remote=bool(raw.get("not_remote", False)),
-        needs_modifier={w: frozenset(words(v, lexicon, f"{source}: needs_modifier {w}"))
-                        for w, v in raw.get("needs_modifier", {}).items()},
+        unless_modifier={w: frozenset(words(v, lexicon, f"{source}: unless_modifier {w}"))
+                         for w, v in raw.get("unless_modifier", {}).items()},
         object_owner_classes=tuple(raw.get("object_owner_classes", [])), raw=raw,
     )
