@@ -697,7 +697,7 @@ class _DocExtraction:
             if node.pos_ in ("NOUN", "PROPN"):
                 continue
             if any(c.dep_ == "aux" and c.lower_ == "to" for c in node.children):
-                if not (node.dep_ == "xcomp" and node.head.lemma_.lower() in lex["implicative_verbs"]):
+                if not (self._implicative(node) or self._raised(node)):
                     modality = _stronger(modality, "planned")
                 break
             if node.dep_ != "conj":
@@ -712,6 +712,27 @@ class _DocExtraction:
                 if c.dep_ in ("aux", "auxpass") and c.lower_ in lex["modal_aux"]:
                     modality = _stronger(modality, lex["modal_aux"][c.lower_])
         return polarity, modality
+
+    def _implicative(self, infinitive: Token) -> bool:
+        """"managed to take", "went on to fight": the verb over the infinitive says it happened."""
+        head = infinitive.head
+        if infinitive.dep_ == "xcomp" and head.lemma_.lower() in self.lex["implicative_verbs"]:
+            return True
+        return (infinitive.dep_ in ("xcomp", "advcl") and head.lemma_.lower() == "go"
+                and any(c.dep_ == "prt" and c.lower_ == "on" for c in head.children))
+
+    def _raised(self, infinitive: Token) -> bool:
+        """"is said to have met", "proved to be an ally": a report or a state, not a plan."""
+        head = infinitive.head
+        if infinitive.dep_ != "xcomp":
+            return False
+        lemma = head.lemma_.lower()
+        if lemma in self.lex["raising_verbs"]:  # "seems to be allied", "proved to be a loyal ally"
+            return True
+        perfect_or_state = infinitive.lemma_.lower() == "be" or any(
+            c.dep_ in ("aux", "auxpass") and c.lower_ in ("have", "be") for c in infinitive.children)
+        return lemma in self.lex["report_verbs"] and (  # "X said to be in talks" in a headline
+            any(c.dep_ == "auxpass" for c in head.children) or perfect_or_state)
 
     def attribution(self, trigger: Token) -> Mention | None:
         """Who the sentence says reported the event ("X said", "according to X")."""
