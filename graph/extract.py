@@ -592,8 +592,20 @@ class _DocExtraction:
                 if len(cands) == 1:
                     result = list(cands.values())
                     break
+                if cands and person:
+                    # several people: the one the sentence is about, its main clause's subject ("He" continues it)
+                    subjects = {resolve.person_key(m.text): m for c in sent.root.children if c.dep_ in ("nsubj", "nsubjpass")
+                                and c.i < limit for m in self.mentions_of(c) if m.cls == "Person"}
+                    if len(subjects) == 1:
+                        result = list(subjects.values())
                 if cands:
                     break
+                if person:  # "... he flew back on Sunday. He met X": the same person as the last "he"
+                    earlier = [t for t in sent if t.i < limit and t.dep_ in ("nsubj", "nsubjpass") and t != tok
+                               and t.lower_ == tok.lower_ and t.lower_ in ("he", "she")]
+                    if earlier:
+                        result = self.resolve_pronoun(earlier[-1])
+                        break
         self._pronoun_cache[tok.i] = result
         return result
 
