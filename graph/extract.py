@@ -583,6 +583,8 @@ class _DocExtraction:
                         break
                     if person:
                         m = self.by_token.get(t.i)
+                        if m is None and t.dep_ in ("nsubj", "nsubjpass") and t.pos_ == "PROPN" and t.i not in self.dateline:
+                            m = next(iter(self._unrecognised_name(t)), None)  # a subject the recognizer missed
                         if m is not None and m.cls == "Person":
                             cands.setdefault(resolve.person_key(m.text), m)
                     elif t.dep_ in ("nsubj", "nsubjpass") and t != tok:
@@ -614,6 +616,8 @@ class _DocExtraction:
         t = trigger
         for _ in range(8):
             for c in t.children:
+                if c.i in self.dateline:
+                    continue  # "KASTREL, Zerava 2031-05-02 X held talks": the parser's second subject
                 if c.dep_ in deps or c.dep_ == "nsubj" or (t != trigger and c.dep_ == "nsubjpass"):
                     return c
             if t.dep_ in ("relcl", "acl", "amod") and t == trigger:

@@ -41,7 +41,8 @@ CONSTRUCTIONS = [
     "active", "passive-agent", "passive-agentless", "nominal-of-by", "nominal-with", "nominal-between",
     "nominal-possessive", "nominal-compound", "reciprocal", "coordination-subject", "coordination-object",
     "coordinated-verbs", "relative", "reduced-relative", "participle", "apposition", "copula", "hyphenated",
-    "light-verb", "control", "raising", "headline", "nationality-actor", "titles", "adverbial", "trap",
+    "light-verb", "control", "raising", "headline", "nationality-actor", "titles", "adverbial", "pronoun", "dateline",
+    "trap",
 ]
 FORMS = ["positive", "negated", "planned", "failed", "denied", "hypothetical", "conditional"]
 STATUSES = {"negative", "planned", "attempted", "denied", "hypothetical"}
