@@ -566,8 +566,8 @@ class _DocExtraction:
                     for c in anc.children:
                         if c.dep_ == "nsubj" and c != tok:
                             cand = [m for m in self.mentions_of(c) if m.cls in wanted]
-                            if len(cand) == 1:
-                                result = cand
+                            if len(cand) == 1 or (cand and tok.lower_ in ("they", "them", "their")):
+                                result = cand  # "X and Y confirmed they were in talks": both
                 break
             came = anc
         if not result:
