@@ -616,8 +616,11 @@ class _DocExtraction:
         t = trigger
         for _ in range(8):
             for c in t.children:
-                if c.i in self.dateline:
-                    continue  # "KASTREL, Zerava 2031-05-02 X held talks": the parser's second subject
+                if c.i in self.dateline:  # "KASTREL, Zerava 2031-05-02 X held talks": the name after the dateline
+                    after = [w for w in c.subtree if w.i not in self.dateline and w.pos_ == "PROPN" and w.dep_ == "appos"]
+                    if c.dep_ in ("nsubj", "nsubjpass") and after:
+                        return after[0]
+                    continue
                 if c.dep_ in deps or c.dep_ == "nsubj" or (t != trigger and c.dep_ == "nsubjpass"):
                     return c
             if t.dep_ in ("relcl", "acl", "amod") and t == trigger:

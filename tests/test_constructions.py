@@ -49,12 +49,12 @@ STATUSES = {"negative", "planned", "attempted", "denied", "hypothetical"}
 
 # Crude trigger words, by relation: the earliest match in a sentence names the row's trigger.
 TRIGGERS = {
-    "met-with": [(r"\bmet\b|\bmeet", "meet"), (r"\btalk", "talks"), (r"\bhost", "host"), (r"\breceiv", "receive"),
+    "met-with": [(r"\bmet\b|\bmeet", "meet"), (r"\btalk", "talks"), (r"\bdiscuss", "discuss"), (r"\bbrief", "brief"), (r"\bhost", "host"), (r"\breceiv", "receive"),
                  (r"\bs[ai]t down", "sit down"), (r"\bdin(ner|ed)\b|\blunch", "meal"), (r"\bconferr", "confer"),
                  (r"\bvisit", "visit"), (r"\bsummit", "summit"), (r"\bguest", "guest"), (r"\bwelcom", "welcome")],
     "allied-to": [(r"\balli|\bally", "ally"), (r"\bloyal", "loyal"), (r"\bsid(e|es|ed|ing) with", "side with"),
                   (r"\bjoin(s|ed)? forces", "join forces"), (r"\bcoalition", "coalition"), (r"\baligned", "aligned"),
-                  (r"\b(fought|fight|fighting) alongside|\bside by side", "fight alongside"),
+                  (r"\b(fought|fight|fighting) (alongside|together)|\bside by side", "fight alongside"),
                   (r"\bteam(ed)? up", "team up"), (r"\bpartner", "partner")],
     "captured": [(r"\bcaptur", "capture"), (r"\bseiz", "seize"), (r"\boverr(an|un)", "overrun"),
                  (r"\barrest", "arrest"), (r"\bdetain|\bdetention", "detain"), (r"\b(took|take|taken|taking)", "take"),
@@ -149,6 +149,26 @@ def load_matrix(path: Path = MATRIX) -> list[Row]:
 
 
 ROWS = load_matrix()
+OPEN = Path(__file__).parent / "data" / "constructions_open.tsv"
+
+
+def load_open(path: Path = OPEN) -> dict[str, str]:
+    """Sentence → cause, for the rows the extractor is known to get wrong."""
+    out = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if raw.strip() and not raw.startswith("#"):
+            sentence, cause = raw.split("\t")
+            out[sentence] = cause
+    return out
+
+
+KNOWN_OPEN = load_open()
+
+
+def _param(row: Row):
+    cause = KNOWN_OPEN.get(row.sentence)
+    marks = [pytest.mark.xfail(strict=True, reason=cause)] if cause else []
+    return pytest.param(row, marks=marks, id=row.id)
 
 
 def trigger_of(row: Row) -> str | None:
@@ -208,7 +228,7 @@ def show(triples) -> str:
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
+@pytest.mark.parametrize("row", [_param(r) for r in ROWS])
 def test_construction(nlp, extractor, row):
     facts, everything = analysed(nlp, extractor, row.text)
     expected = {e.key() for e in row.expected}
@@ -331,3 +351,11 @@ def test_names_are_not_from_the_evaluation_set(name):
     clashes = sorted(n for n in names_in_matrix()
                      if re.search(r"(?<![\w-])" + re.escape(n) + r"(?![\w-])", corpus, flags=re.IGNORECASE))
     assert not clashes, f"names also in {name}: {clashes}"
+
+
+def test_open_rows_are_rows():
+    """Every known failure names a row of the matrix, so a deleted or reworded row cannot hide in the list."""
+    sentences = {r.sentence for r in ROWS}
+    stale = sorted(set(KNOWN_OPEN) - sentences)
+    assert not stale, f"constructions_open.tsv lists sentences that are not rows: {stale[:3]}"
+    assert len(KNOWN_OPEN) < len(ROWS) / 4, "more than a quarter of the matrix is open"
