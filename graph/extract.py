@@ -37,7 +37,7 @@ from .arguments import ArgumentFinder
 from .depmatch import TreeMatcher
 from .errors import NewsgraphError
 from .records import Evidence, Mention, Relation
-from .frames import unless_entries
+from .frames import unless_entries, words as frame_words
 from .resources import lexicon, load_json, relation_frames, relation_specs
 
 _ACRONYM = re.compile(r"^[A-Z][A-Z.&]{1,9}$")
@@ -79,10 +79,7 @@ def expand_pattern(pattern: list[dict], words: dict[str, list[str]], where: str)
 
     def fill(value):
         if isinstance(value, str) and value.startswith("@"):
-            try:
-                return list(words[value[1:]])
-            except KeyError:
-                raise NewsgraphError(f"{where}: unknown word list '{value}'") from None
+            return frame_words(value, words, where)
         if isinstance(value, dict):
             return {k: fill(v) for k, v in value.items()}
         if isinstance(value, list):

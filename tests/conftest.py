@@ -264,3 +264,18 @@ def browser():
             "--disable-component-update", "--disable-sync", "--no-first-run"])
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    """The English model, loaded once for every test that parses."""
+    from newsgraph.nlp import load
+
+    return load()
+
+
+@pytest.fixture(scope="session")
+def extractor(nlp):
+    from newsgraph.extract import Extractor
+
+    return Extractor(nlp)

@@ -181,20 +181,6 @@ def trigger_of(row: Row) -> str | None:
 # ------------------------------------------------------------------ the matrix, through the real model
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    from newsgraph.nlp import load
-
-    return load()
-
-
-@pytest.fixture(scope="module")
-def extractor(nlp):
-    from newsgraph.extract import Extractor
-
-    return Extractor(nlp)
-
-
 def analysed(nlp, extractor, text: str):
     """Factual (subject, property, object) triples among the four properties, and every relation with its status."""
     from newsgraph.nlp import prepare

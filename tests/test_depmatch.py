@@ -6,7 +6,6 @@ from spacy.matcher import DependencyMatcher
 
 from newsgraph.depmatch import _OPS, TreeMatcher
 from newsgraph.extract import expand_pattern
-from newsgraph.nlp import load
 from newsgraph.resources import relation_specs
 
 pytestmark = pytest.mark.model
@@ -20,11 +19,6 @@ TEXTS = [
     "!!! ... ??? -- ;;",
     "Yes.",
 ]
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return load()
 
 
 @pytest.fixture(scope="module")

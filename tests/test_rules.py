@@ -14,21 +14,10 @@ from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
 from newsgraph import resolve
-from newsgraph.extract import Extractor
-from newsgraph.nlp import load, prepare
+from newsgraph.nlp import prepare
 from newsgraph.pipeline import analyse
 from newsgraph.records import Article
 from newsgraph.resources import relation_specs
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return load()
-
-
-@pytest.fixture(scope="module")
-def extractor(nlp):
-    return Extractor(nlp)
 
 
 def facts_of(nlp, extractor, text: str):
