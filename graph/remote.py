@@ -108,6 +108,8 @@ class RemoteGraph(Graph):
     'http://127.0.0.1:7878/update'
     """
 
+    reaches_network = True  # its queries are HTTP requests: query.run leaves the thread's sockets alone
+
     def __init__(self, url: str, update_url: str | None = None, timeout: float = HTTP_TIMEOUT,
                  batch_documents: int = BATCH_DOCUMENTS, writable: bool = False):
         super().__init__(None, url)

@@ -16,7 +16,8 @@ Safe by default:
   is refused with 403 unless the server was started with ``allow_update``, and even
   then a browser page from another origin (other than the CORS one) cannot send one;
 * no query or update reaches another server or file: ``SERVICE`` and ``LOAD`` are
-  refused (:func:`newsgraph.query.check_query`), and Oxigraph's ``FROM``/``FROM NAMED``
+  refused (:func:`newsgraph.query.check_query`, read as Oxigraph reads it), the worker
+  processes cannot open an Internet socket, and Oxigraph's ``FROM``/``FROM NAMED``
   only pick graphs of the local dataset;
 * each query runs in a worker process under a time limit; a query over it is
   stopped by killing its worker (pyoxigraph cannot cancel a running query), which
@@ -223,7 +224,10 @@ def worker_main(fd: int) -> None:
     """A worker process: open the graph, then answer jobs until the server goes."""
     import signal
 
+    from .guard import no_network
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server stops us
+    no_network()  # a worker talks to the server over its socket pair only: no query or update can connect anywhere
     conn = Connection(fd)
     parent = os.getppid()
 
