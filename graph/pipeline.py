@@ -25,7 +25,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from . import resolve
 from .build import content_hash, doc_iri, stored_document
 from .errors import InputError, NewsgraphError
-from .read import Skip, iter_articles
+from .iri import clean_text
+from .read import Skip, iter_articles, same_document
 from .records import Article, DocumentResult
 from .store import Graph, open_source, open_target, rdf_format
 from .workers import Failed, run_dask, run_local
@@ -175,9 +176,12 @@ def build(inputs: Sequence[str], target: str | Graph, model: str | None = None, 
 
     def todo() -> Iterator[Article]:
         for art in iter_articles(inputs, on_skip=skip, stdin=stdin):
-            if graph.has_document(doc_iri(art.id), content_hash(art)):
+            doc = doc_iri(art.id)
+            if graph.has_document(doc, content_hash(art)):
                 report.unchanged += 1
                 tick(report)
+            elif (stored := graph.document_id(doc)) is not None and stored != clean_text(art.id):
+                skip(Skip(_label(art), same_document(art.id, stored) + f" (already in {graph.location})"))
             elif len(art.text) > max_chars:
                 skip(Skip(_label(art), f"{len(art.text):,} characters, longer than the limit of {max_chars:,} (--max-chars)"))
             else:

@@ -32,6 +32,7 @@ import json
 import os
 import re
 import sys
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import InputError
+from .iri import slug
 from .records import Article
 
 STDIN = "-"
@@ -141,7 +143,7 @@ class _Reader:
 
     def __init__(self, on_skip: Callable[[Skip], None] | None) -> None:
         self.on_skip = on_skip
-        self.seen: dict[str, str] = {}  # id → source of its first article
+        self.seen: dict[str, tuple[str, str]] = {}  # document IRI slug → id and source of its first article
         self.valid = 0  # well-formed records so far, duplicates included
 
     def skip(self, source: str, reason: str) -> None:
@@ -150,14 +152,19 @@ class _Reader:
         self.on_skip(Skip(source, reason))
 
     def accept(self, article: Article) -> bool:
-        """Count a well-formed article; False (and a skip) if its id was seen."""
+        """Count a well-formed article; False (and a skip) if its id, or one naming the same document, was seen."""
         self.valid += 1
         source = article.source or ""
-        first = self.seen.get(article.id)
+        key = slug(article.id)
+        first = self.seen.get(key)
         if first is not None:
-            self.skip(source, f"duplicate id '{article.id}' (first read from {first})")
+            first_id, first_source = first
+            if first_id == article.id:
+                self.skip(source, f"duplicate id '{article.id}' (first read from {first_source})")
+            else:
+                self.skip(source, same_document(article.id, first_id) + f" (first read from {first_source})")
             return False
-        self.seen[article.id] = source
+        self.seen[key] = (article.id, source)
         return True
 
     def named_file(self, path: str) -> Iterator[Article]:
@@ -253,6 +260,19 @@ class _Reader:
                 f"no valid article in {problems} non-blank lines (first problem: {first_problem}); "
                 'expected JSON Lines: one object with a "text" string per line'
             )
+
+
+def same_document(doc_id: str, other: str) -> str:
+    """Why ``doc_id`` is refused when ``other``, a different id, mints the same document IRI."""
+    ascii_only = _unusual(doc_id) or _unusual(other)  # then both as escapes, so the difference shows
+    return (f"id {json.dumps(doc_id, ensure_ascii=ascii_only)} names the same document as id "
+            f"{json.dumps(other, ensure_ascii=ascii_only)}: ids that differ only in whitespace, invisible characters "
+            "or Unicode normalisation mint one document IRI; make the ids differ visibly")
+
+
+def _unusual(doc_id: str) -> bool:
+    """Whether an id holds characters a reader would not see as they differ: invisibles, combining marks, edge spaces."""
+    return not doc_id.isprintable() or doc_id != doc_id.strip() or any(unicodedata.combining(c) for c in doc_id)
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:

@@ -133,6 +133,14 @@ class RemoteGraph(Graph):
         d = ox.NamedNode(doc)
         return self._ask(f"ASK {{ GRAPH {d} {{ {d} {ox.NamedNode(ng('contentHash'))} {ox.Literal(digest)} }} }}")
 
+    def document_id(self, doc: str) -> str | None:
+        """The id of the article the server holds as document ``doc``, or None (a queued document counts as held)."""
+        if doc in self._pending:
+            return None  # queued in this run, whose reader refuses a second id for one document
+        d = ox.NamedNode(doc)
+        rows = list(self._query(f"SELECT ?id WHERE {{ GRAPH {d} {{ {d} {ox.NamedNode(ng('documentId'))} ?id }} }} LIMIT 1"))
+        return rows[0]["id"].value if rows else None
+
     def put_ntriples(self, doc: str, data: bytes) -> None:
         """Queue one document's update (its graph replaced, the merge kept); sent in batches."""
         g = ox.NamedNode(doc)

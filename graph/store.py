@@ -114,6 +114,12 @@ class Graph:
         )
         return next(iter(quads), None) is not None
 
+    def document_id(self, doc: str) -> str | None:
+        """The id of the article stored as document ``doc``, or None if there is none."""
+        d = ox.NamedNode(doc)
+        found = next(iter(self.store.quads_for_pattern(d, ox.NamedNode(ng("documentId")), None, d)), None)
+        return None if found is None else found.object.value
+
     def put_document(self, doc: str, quads: Iterable[ox.Quad]) -> None:
         """Store one document's quads (and their merge) in one transaction, replacing an older version of it."""
         self.put_ntriples(doc, ntriples(quads))
