@@ -175,7 +175,7 @@ def build(inputs: Sequence[str], target: str | Graph, model: str | None = None, 
     graph = open_target(target) if isinstance(target, str) else target
 
     def todo() -> Iterator[Article]:
-        for art in iter_articles(inputs, on_skip=skip, stdin=stdin):
+        for art in iter_articles(inputs, on_skip=skip, stdin=stdin, max_chars=max_chars):
             doc = doc_iri(art.id)
             if graph.has_document(doc, content_hash(art)):
                 report.unchanged += 1

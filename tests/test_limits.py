@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -98,3 +102,95 @@ def test_a_later_build_does_not_replace_a_stored_document_of_another_id(cli, tmp
     first.write_text(json.dumps({"id": "\u00e9t\u00e9", "text": TEXT_B}) + "\n", encoding="utf-8")
     cli.ok("build", first, "-o", store)  # the same id still replaces its own document
     assert list(stored_texts(store)) == ["\u00e9t\u00e9"] and stored_texts(store) != before
+
+
+# -------------------------------------------------------------- bounded reads
+
+def newsgraph(*args: str, input: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``newsgraph ARGS`` in its own process; its peak memory in kB is the last line of stderr."""
+    code = ("import resource, sys\nfrom newsgraph.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nfinally:\n"
+            "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], input=input, capture_output=True, timeout=timeout)
+
+
+def peak_mb(run: subprocess.CompletedProcess) -> float:
+    return int(run.stderr.decode().splitlines()[-1]) / 1024
+
+
+def message(run: subprocess.CompletedProcess) -> list[str]:
+    lines = run.stderr.decode().splitlines()[:-1]
+    assert not any("Traceback" in line or "internal error" in line for line in lines), lines
+    return lines
+
+
+def test_dev_zero_is_refused_at_once(tmp_path):
+    run = newsgraph("build", "/dev/zero", "-o", tmp_path / "x.nq", timeout=60)
+    assert run.returncode == 1
+    assert message(run) == ["Error: cannot read '/dev/zero': looks binary (it contains NUL bytes)"]
+    assert peak_mb(run) < 200
+    assert not (tmp_path / "x.nq").exists()
+
+
+def test_an_endless_named_input_stops_at_max_chars(tmp_path):
+    fifo = tmp_path / "endless.txt"
+    os.mkfifo(fifo)
+    stop = threading.Event()
+
+    def feed() -> None:  # writes until the reader goes away
+        try:
+            with open(fifo, "wb") as f:
+                while not stop.is_set():
+                    f.write(b"Anika Varga met Rolf Denner in Port Selwyn. " * 1000)
+        except (BrokenPipeError, OSError):
+            pass
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    try:
+        run = newsgraph("build", fifo, "-o", tmp_path / "x.nq", "--max-chars", "100000", timeout=60)
+    finally:
+        stop.set()
+    assert run.returncode == 3
+    first = message(run)[0]
+    assert first.startswith(f"skipped {fifo}: longer than the limit of 100,000 characters (--max-chars); "
+                            "stopped reading it after ")
+    assert int(first.split("after ")[1].split(" ")[0].replace(",", "")) < 600_000  # 4 bytes a character, and a chunk
+    assert peak_mb(run) < 200
+
+
+def test_a_long_text_on_stdin_is_read_only_up_to_the_limit(tmp_path):
+    run = newsgraph("build", "-", "-o", tmp_path / "x.nq", "--max-chars", "1000", input=b"a" * 50_000_000)
+    assert run.returncode == 3
+    assert message(run)[0].startswith("skipped <stdin>: longer than the limit of 1,000 characters (--max-chars)")
+    assert peak_mb(run) < 150  # the 50 MB were never held
+
+
+def test_an_overlong_json_line_is_dropped_as_it_comes_and_the_next_one_read():
+    from newsgraph.read import _split_lines
+
+    def chunks():
+        yield b'{"id": "big", "text": "'
+        for _ in range(2000):
+            yield b"a" * 65536  # 130 MB in all
+        yield b'"}\n{"id": "ok", "text": "Anika Varga met Rolf Denner."}\n'
+
+    sizes = [len(line) if isinstance(line, bytes) else None for line in _split_lines(chunks(), b"\n", limit=1 << 20)]
+    assert sizes == [None, 52]
+    skips = []
+    import io
+
+    data = b'{"id": "big", "text": "' + b"a" * 3_000_000 + b'"}\n{"id": "ok", "text": "Anika Varga met Rolf Denner."}\n'
+    articles = list(iter_articles(["-"], on_skip=skips.append, stdin=io.BytesIO(data), max_chars=100))
+    assert [a.id for a in articles] == ["ok"]
+    assert skips[0].source == "<stdin>:1" and "a line of 3,000,025 bytes" in skips[0].reason
+
+
+def test_utf16_lines_still_split_where_they_end_when_a_line_is_dropped():
+    from newsgraph.read import _split_lines
+
+    text = ("x" * 5000 + "\n" + "short\n" + "y" * 7 + "\n").encode("utf-16-le")
+    pieces = [text[i:i + 333] for i in range(0, len(text), 333)]  # odd-sized chunks straddle characters
+    lines = list(_split_lines(iter(pieces), "\n".encode("utf-16-le"), limit=1000))
+    assert not isinstance(lines[0], bytes) and int(lines[0]) == 10000
+    assert [line.decode("utf-16-le") for line in lines[1:]] == ["short", "y" * 7]
