@@ -52,6 +52,9 @@ _PREFIX_WORD = re.compile(r"prefix", re.I | re.A)
 # A "<" right after one of these, inside parentheses, may be Oxigraph's less-than operator.
 _VALUES = frozenset({"var", "string", "iri", "langtag", "bnode", "number", "pname", "word"})
 MAX_READINGS = 64
+# Oxigraph parses and evaluates nested groups recursively; thousands of them overflow the stack of the
+# thread that runs the query (a segfault). Real queries nest a few levels.
+MAX_DEPTH = 256
 
 
 def tokens(text: str, pos: int = 0, no_iri_at: int = -1) -> Iterator[tuple[str, str, int]]:
@@ -132,6 +135,9 @@ def _read(text: str, start: int, no_iri_at: int, brackets: tuple, previous: str,
         elif kind == "other":
             if value in "({[":
                 brackets.append(value)
+                if len(brackets) > MAX_DEPTH:
+                    raise QueryError(f"the query nests brackets more than {MAX_DEPTH} deep, which newsgraph does not run; "
+                                     "flatten it")
             elif value in ")}]" and brackets:
                 brackets.pop()
         previous, previous_text = kind, value

@@ -24,6 +24,11 @@ RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ROWS = 100_000
 
+# Oxigraph recurses over a query's tree (long chains of UNION, OPTIONAL, "+" or "/" too, not only brackets):
+# 8 MB, a thread's usual stack, overflows at a few thousand links. The stack is address space, used as touched.
+QUERY_STACK = 256 << 20
+_STACK_LOCK = threading.Lock()
+
 _UPDATES = frozenset({"INSERT", "DELETE", "DROP", "CLEAR", "CREATE", "ADD", "MOVE", "COPY", "WITH"})
 
 
@@ -68,8 +73,13 @@ def run(graph: Graph, sparql: str, timeout: float | None = DEFAULT_TIMEOUT, max_
         except BaseException as e:  # reported in the calling thread
             box["error"] = e
 
-    worker = threading.Thread(target=work, daemon=True, name="newsgraph-query")
-    worker.start()
+    with _STACK_LOCK:  # the stack size is process-wide state: set it for this one thread only
+        previous = threading.stack_size(QUERY_STACK)
+        try:
+            worker = threading.Thread(target=work, daemon=True, name="newsgraph-query")
+            worker.start()
+        finally:
+            threading.stack_size(previous)
     worker.join(timeout)
     if worker.is_alive():
         raise QueryError(f"query stopped after {timeout:g} s (raise the limit with --timeout)")

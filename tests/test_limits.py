@@ -194,3 +194,77 @@ def test_utf16_lines_still_split_where_they_end_when_a_line_is_dropped():
     lines = list(_split_lines(iter(pieces), "\n".encode("utf-16-le"), limit=1000))
     assert not isinstance(lines[0], bytes) and int(lines[0]) == 10000
     assert [line.decode("utf-16-le") for line in lines[1:]] == ["short", "y" * 7]
+
+
+# -------------------------------------------------------------- deep queries, request bodies
+
+DEEP = "SELECT * WHERE " + "{" * 3000 + "}" * 3000
+
+
+@pytest.mark.parametrize("sparql", [DEEP, "SELECT * WHERE { FILTER(" + "(" * 3000 + "1" + ")" * 3000 + ") }",
+                                    "SELECT * WHERE { ?s ?p " + "[ ?p " * 3000 + "1" + " ]" * 3000 + " }"])
+def test_deep_nesting_is_one_error_line_not_a_crash(sparql, tmp_path, handmade_ttl):
+    query = tmp_path / "deep.rq"
+    query.write_text(sparql, encoding="utf-8")
+    run = newsgraph("query", handmade_ttl, "-f", query, timeout=60)
+    assert run.returncode == 1  # a segfault was 139
+    assert message(run) == ["Error: the query nests brackets more than 256 deep, which newsgraph does not run; flatten it"]
+
+
+def test_a_long_chain_runs_on_a_stack_big_enough(tmp_path, handmade_ttl):
+    query = tmp_path / "chain.rq"
+    query.write_text("ASK { FILTER(" + "!" * 20000 + "true) }", encoding="utf-8")  # overflowed an 8 MB stack
+    run = newsgraph("query", handmade_ttl, "-f", query, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.decode() == "yes\n"
+
+
+def test_nesting_within_the_limit_still_runs(cli, handmade_ttl):
+    assert cli.ok("query", handmade_ttl, "ASK " + "{" * 200 + "}" * 200).stdout == "yes\n"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    from conftest import handmade_documents, write_documents
+    from test_serve import start, stop
+
+    path = tmp_path_factory.mktemp("limits") / "handmade.nq"
+    write_documents(str(path), handmade_documents())
+    endpoint = start(path)
+    yield endpoint
+    stop(endpoint)
+
+
+def post(url: str, body: bytes, media: str) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": media}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.read().decode("utf-8")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8")
+
+
+def test_a_deep_query_is_a_400_and_the_server_stays_up(served):
+    status, text = post(served.url, DEEP.encode(), "application/sparql-query")
+    assert status == 400 and "nests brackets more than 256 deep" in text
+    status, text = post(served.url, b"ASK {}", "application/sparql-query")
+    assert status == 200 and "true" in text
+
+
+@pytest.mark.parametrize("body, media, reason", [
+    ("ASK { FILTER(\"caf\u00e9\" != \"\") }".encode("latin-1"), "application/sparql-query", "not valid UTF-8"),
+    (b"ASK {}", "application/sparql-query; charset=ISO-8859-1", "declared as iso-8859-1"),
+    (b"query=ASK%20%7B%20FILTER(%22caf%E9%22)%20%7D", "application/x-www-form-urlencoded", "not UTF-8"),
+    (b"query=ASK%20%7B%7D", "application/x-www-form-urlencoded; charset=latin1", "declared as latin1"),
+])
+def test_a_body_that_is_not_utf8_is_a_400_saying_so(served, body, media, reason):
+    status, text = post(served.url, body, media)
+    assert status == 400 and reason in text and "UTF-8" in text
+
+
+def test_a_utf8_form_and_body_still_work(served):
+    assert post(served.url, "ASK { FILTER(\"caf\u00e9\" != \"\") }".encode(), "application/sparql-query; charset=UTF-8")[0] == 200
+    assert post(served.url, b"query=ASK%20%7B%20FILTER(%22caf%C3%A9%22)%20%7D", "application/x-www-form-urlencoded")[0] == 200
