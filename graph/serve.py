@@ -410,13 +410,19 @@ class App:
         query = update = None
         if request.method == "POST":
             media = request.mimetype
+            charset = request.mimetype_params.get("charset", "utf-8").lower()
+            if media in ("application/x-www-form-urlencoded", "application/sparql-query", "application/sparql-update") \
+                    and charset not in ("utf-8", "utf8"):
+                return _plain(400, f"the request body is declared as {charset}; SPARQL requests must be UTF-8")
             if media == "application/x-www-form-urlencoded":
+                if not _utf8_form(request.get_data(cache=True)):  # werkzeug would keep bad bytes as "%E9" text
+                    return _plain(400, "the form holds a value that is not UTF-8 once decoded; SPARQL requests must be UTF-8")
                 params = request.form
             elif media in ("application/sparql-query", "application/sparql-update"):
                 try:
-                    body = request.get_data(cache=False).decode(request.mimetype_params.get("charset", "utf-8"))
-                except (UnicodeDecodeError, LookupError):
-                    return _plain(400, "the request body is not text in its declared charset (UTF-8 by default)")
+                    body = request.get_data(cache=False).decode("utf-8")
+                except UnicodeDecodeError as e:
+                    return _plain(400, f"the request body is not valid UTF-8 (byte {e.start}); SPARQL requests must be UTF-8")
                 query, update = (body, None) if media.endswith("query") else (None, body)
             else:
                 return _plain(415, f"unsupported Content-Type '{media or 'none'}'; send application/sparql-query, "
@@ -514,6 +520,16 @@ class App:
         response = Response(body, status=status, content_type=media)
         response.headers.update(headers)
         return response
+
+
+def _utf8_form(raw: bytes) -> bool:
+    """Whether every name and value of a urlencoded body is UTF-8 once its %-escapes are decoded."""
+    try:
+        for pair in raw.split(b"&"):
+            urllib.parse.unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _plain(status: int, message: str, allow: str | None = None) -> Response:
