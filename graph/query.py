@@ -158,6 +158,9 @@ def _serialize_boolean(value: bool, fmt: str) -> str:
 
 
 def _serialize_solutions(result: Result, fmt: str) -> str:
+    if fmt in ("csv", "xml") and any(isinstance(t, ox.Triple) for row in result.rows for t in row):
+        raise QueryError(f"the results hold a triple term (<< ... >>), which {fmt.upper()} results cannot write; "
+                         "ask for json, tsv or table")
     if fmt == "json":
         return _json(result)
     if fmt == "xml":

@@ -66,6 +66,8 @@ _BOMS = (  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
 _NEWLINES = {"utf-8": b"\n", "utf-16-le": b"\n\x00", "utf-16-be": b"\x00\n"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _OPTIONAL_FIELDS = ("title", "date", "url")
+# A character a reader sees: not whitespace, a control, a zero-width or a bidi formatting character.
+_VISIBLE = re.compile("[^\\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -419,6 +421,8 @@ def _decode(data: bytes) -> str:
         raise _Bad("looks binary (it contains NUL characters)")
     if not text.strip():
         raise _Bad("file is empty")
+    if not _VISIBLE.search(text):
+        raise _Bad("has no visible text (only control, zero-width or formatting characters)")
     return text
 
 
@@ -514,6 +518,8 @@ def _article(record: dict[str, Any], default_id: str, source: str) -> Article:
         raise _Bad(f'"text" must be a string, not {_json_type(text)}')
     if not text.strip():
         raise _Bad('"text" is empty')
+    if not _VISIBLE.search(text):
+        raise _Bad('"text" has no visible characters (only control, zero-width or formatting ones)')
     doc_id = record.get("id")
     if doc_id is None:
         doc_id = default_id

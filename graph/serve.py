@@ -317,7 +317,10 @@ def _query(graph, job: dict) -> tuple:
     headers = {TRUNCATED: str(job["max_rows"])} if result.truncated else {}
     if result.kind != "graph":
         fmt = job["results"]
-        return 200, _RESULT_MEDIA[fmt], render(result, fmt).encode("utf-8"), headers
+        try:
+            return 200, _RESULT_MEDIA[fmt], render(result, fmt).encode("utf-8"), headers
+        except QueryError as e:  # a result the format asked for cannot hold
+            return _text(406, str(e))
     media = job["graph"]
     if media == "text/turtle":
         body = render(result).encode("utf-8")

@@ -268,3 +268,85 @@ def test_a_body_that_is_not_utf8_is_a_400_saying_so(served, body, media, reason)
 def test_a_utf8_form_and_body_still_work(served):
     assert post(served.url, "ASK { FILTER(\"caf\u00e9\" != \"\") }".encode(), "application/sparql-query; charset=UTF-8")[0] == 200
     assert post(served.url, b"query=ASK%20%7B%20FILTER(%22caf%C3%A9%22)%20%7D", "application/x-www-form-urlencoded")[0] == 200
+
+
+# -------------------------------------------------------------- the smaller items
+
+TRIPLE_TERM = "SELECT (<<( <urn:a> <urn:b> <urn:c> )>> AS ?t) WHERE {}"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xml"])
+def test_a_triple_term_in_csv_or_xml_is_a_clear_error(cli, handmade_ttl, fmt):
+    line = cli.fail("query", handmade_ttl, TRIPLE_TERM, "--format", fmt)
+    assert line == (f"Error: the results hold a triple term (<< ... >>), which {fmt.upper()} results cannot write; "
+                    "ask for json, tsv or table")
+
+
+def test_a_triple_term_in_json_or_tsv_is_written(cli, handmade_ttl):
+    assert "<urn:a> <urn:b> <urn:c>" in cli.ok("query", handmade_ttl, TRIPLE_TERM, "--format", "tsv").stdout
+    assert '"type": "triple"' in cli.ok("query", handmade_ttl, TRIPLE_TERM, "--format", "json").stdout
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "application/sparql-results+xml"])
+def test_a_triple_term_the_format_cannot_hold_is_a_406_in_serve(served, accept):
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    request = urllib.request.Request(served.url + "?" + urllib.parse.urlencode({"query": TRIPLE_TERM}),
+                                     headers={"Accept": accept})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=30)
+    assert caught.value.code == 406 and "triple term" in caught.value.read().decode()
+
+
+def test_a_mention_count_that_is_not_a_number_does_not_break_export(cli, tmp_path):
+    graph = tmp_path / "odd.nq"
+    ng, d, e, m = NG, "https://w3id.org/newsgraph/doc/x", "https://w3id.org/newsgraph/entity/A", "urn:m"
+    lines = [f'<{d}> <{ng}mentioning> <{m}> <{d}> .', f'<{m}> <{ng}entity> <{e}> <{d}> .',
+             f'<{e}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{ng}Person> <{d}> .',
+             f'<{e}> <http://www.w3.org/2000/01/rdf-schema#label> "A" <{d}> .',
+             f'<{m}> <{ng}mentionCount> "\u00b2" <{d}> .', f'<{m}> <{ng}mentionCount> "{"9" * 5000}" <{d}> .']
+    graph.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for out in ("g.html", "g.graphml", "g.gexf"):
+        cli.ok("export", graph, "-o", tmp_path / out)
+        assert (tmp_path / out).stat().st_size > 0
+
+
+def usage_error(cli, *args) -> str:
+    """The error line of a click usage error (exit 2, after the usage lines)."""
+    result = cli.run(*args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    return result.stderr.splitlines()[-1]
+
+
+def test_dask_address_that_dask_cannot_read_is_a_usage_error(cli, tmp_path):
+    pytest.importorskip("distributed")
+    line = usage_error(cli, "build", tmp_path / "none.txt", "-o", tmp_path / "x.nq", "--dask", "::::")
+    assert "Invalid value for '--dask': '::::' is not a scheduler address" in line
+
+
+@pytest.mark.parametrize("command", [["build", "-", "-o", "x.nq", "--doc-timeout"], ["query", "g.ttl", "ASK {}", "--timeout"],
+                                     ["serve", "g.ttl", "--timeout"], ["export", "g.ttl", "-o", "g.html", "--timeout"]])
+def test_nan_seconds_is_refused(cli, command):
+    line = usage_error(cli, *command, "nan")
+    assert "nan is not a number of seconds" in line
+
+
+@pytest.mark.parametrize("text", ["\x01\x02\x03", "\u200b\u200d\ufeff", "\u200e\u202e \n\t", "\x7f\x85\x9f"])
+def test_a_text_of_only_invisible_characters_is_not_a_document(tmp_path, text):
+    import io
+
+    skips = []
+    feed = (json.dumps({"id": "ghost", "text": text}) + "\n" + json.dumps({"id": "real", "text": TEXT_A}) + "\n").encode()
+    articles = list(iter_articles(["-"], on_skip=skips.append, stdin=io.BytesIO(feed)))
+    assert [a.id for a in articles] == ["real"]
+    assert skips[0].source == "<stdin>:1" and "no visible characters" in skips[0].reason
+    path = tmp_path / "ghost.txt"
+    path.write_text(text, encoding="utf-8")
+    skips = []
+    from newsgraph.errors import InputError
+
+    with pytest.raises(InputError, match="has no visible text"):
+        list(iter_articles([str(path)]))
