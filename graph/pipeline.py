@@ -222,7 +222,7 @@ def remove(location: str, doc_ids: Sequence[str]) -> int:
     >>> remove("store/", ["wire-0412"])  # doctest: +SKIP
     5120
     """
-    graph = open_source(location)
+    graph = open_source(location, writable=True)
     in_memory = graph.store is not None and not Path(location).is_dir()  # an RDF file, written back when done
     try:
         fmt = rdf_format(location, readable=True) if in_memory else None

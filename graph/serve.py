@@ -579,9 +579,15 @@ def _lock(path: Path):
     """Hold the store's lock while read-only workers use it, so no other process writes under them."""
     import fcntl
 
-    f = open(path / "LOCK", "a+b")
     try:
-        fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the record lock RocksDB itself takes
+        f, kind = open(path / "LOCK", "a+b"), fcntl.LOCK_EX
+    except OSError:  # a store we may only read (permissions, a read-only mount): a shared lock keeps writers out too
+        try:
+            f, kind = open(path / "LOCK", "rb"), fcntl.LOCK_SH
+        except OSError:
+            return None
+    try:
+        fcntl.lockf(f, kind | fcntl.LOCK_NB)  # the record lock RocksDB itself takes
     except OSError:
         f.close()
         raise StoreError(f"store '{path}' is in use by another process") from None

@@ -94,6 +94,33 @@ def _open_store(path: Path, create: bool) -> ox.Store:
         raise StoreError(f"cannot open store '{path}': {text.splitlines()[0] if text else type(e).__name__}") from None
 
 
+def _open_read_only(path: Path) -> tuple[ox.Store, object]:
+    """A store directory this process cannot write, opened read-only, and the lock that keeps writers out meanwhile.
+
+    Oxigraph's read-only mode takes no lock, and reading while another process writes is undefined: a
+    shared lock on the store's LOCK file (where RocksDB takes its own) makes a writer wait its turn.
+    """
+    import fcntl
+
+    lock = None
+    try:
+        lock = open(path / "LOCK", "rb")
+        fcntl.lockf(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except FileNotFoundError:
+        lock = None
+    except OSError:
+        if lock is not None:
+            lock.close()
+        raise StoreError(f"store '{path}' is in use by another process") from None
+    try:
+        return ox.Store.read_only(str(path)), lock
+    except (OSError, RuntimeError) as e:
+        if lock is not None:
+            lock.close()
+        text = str(e)
+        raise StoreError(f"cannot open store '{path}' read-only: {text.splitlines()[0] if text else type(e).__name__}") from None
+
+
 class Graph:
     """A graph newsgraph reads from or builds into."""
 
@@ -104,6 +131,7 @@ class Graph:
         self.read_format: ox.RdfFormat | None = None  # set when the graph was read from a file
         self.changed = False
         self._unflushed = 0  # quads written since the store last flushed its memory tables to disk
+        self.lock = None  # the shared lock of a store opened read-only
 
     # -------------------------------------------------------------- writing
 
@@ -223,6 +251,9 @@ class Graph:
             except OSError:
                 pass
             self.store = None  # the directory stays locked while any reference to the Store lives
+        if self.lock is not None:
+            self.lock.close()
+            self.lock = None
 
     def __enter__(self) -> "Graph":
         return self
@@ -299,14 +330,22 @@ def existing_graph_path(location: str) -> Path:
     return path
 
 
-def open_source(location: str) -> Graph:
-    """An existing graph to read: a store directory, an RDF file, or the ``http(s)://`` URL of a SPARQL endpoint."""
+def open_source(location: str, writable: bool = False) -> Graph:
+    """An existing graph to read: a store directory, an RDF file, or the ``http(s)://`` URL of a SPARQL endpoint.
+
+    A store directory this process may not write is opened read-only (unless ``writable``, for a change).
+    """
     from .remote import RemoteGraph, is_endpoint
 
     if is_endpoint(location):
         return RemoteGraph(location)
     path = existing_graph_path(location)
     if path.is_dir():
+        if not writable and not os.access(path, os.W_OK):
+            store, lock = _open_read_only(path)
+            graph = Graph(store, location)
+            graph.lock = lock
+            return graph
         return Graph(_open_store(path, create=False), location)
     fmt = rdf_format(path, readable=True)
     if fmt == ox.RdfFormat.RDF_XML:

@@ -350,3 +350,47 @@ def test_a_text_of_only_invisible_characters_is_not_a_document(tmp_path, text):
 
     with pytest.raises(InputError, match="has no visible text"):
         list(iter_articles([str(path)]))
+
+
+# -------------------------------------------------------------- a store this process cannot write
+
+def read_only(store: Path, *args: str) -> list[str]:
+    """``newsgraph ARGS`` run where ``store`` cannot be written: a read-only mount for root, else permissions."""
+    command = [sys.executable, "-m", "newsgraph.cli", *map(str, args)]
+    if os.geteuid() != 0:
+        for path in [store, *store.iterdir()]:
+            path.chmod(path.stat().st_mode & ~0o222)
+        return command
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("root without a private mount namespace: no way to make the store read-only for it")
+    import shlex
+
+    return ["unshare", "-m", "sh", "-c", f"mount --bind -o ro {shlex.quote(str(store))} {shlex.quote(str(store))} && "
+            f"exec {shlex.join(command)}"]
+
+
+def test_query_reads_a_read_only_store(handmade_store):
+    run = subprocess.run(read_only(handmade_store, "query", handmade_store, "ASK { ?s a ng:Person }"),
+                         capture_output=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == b"yes\n"
+
+
+def test_serve_reads_a_read_only_store(handmade_store):
+    import select
+    import urllib.parse
+    import urllib.request
+
+    process = subprocess.Popen(read_only(handmade_store, "serve", handmade_store, "--port", "0"),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([process.stderr], [], [], 30)
+        line = process.stderr.readline() if ready else ""
+        assert line.startswith("serving "), line + process.stderr.read() if process.poll() is not None else line
+        url = line.split(" at ", 1)[1].split()[0]
+        with urllib.request.urlopen(url + "?" + urllib.parse.urlencode({"query": "ASK { ?s a ng:Person }"}), timeout=30) as r:
+            assert r.status == 200 and json.loads(r.read())["boolean"] is True
+    finally:
+        process.terminate()
+        process.wait(10)
