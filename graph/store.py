@@ -20,6 +20,7 @@ would give different answers.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Iterable
@@ -78,10 +79,20 @@ def is_store_dir(path: Path) -> bool:
     return path.is_dir() and any((path / m).exists() for m in _STORE_MARKERS)
 
 
+# The files RocksDB makes in a store directory, the first of them (LOG, LOCK) before CURRENT and IDENTITY.
+_ROCKSDB_FILE = re.compile(r"LOG(\.old\.\d+)?|LOCK|CURRENT|IDENTITY|(MANIFEST|OPTIONS)-\d+|\d+\.(log|sst|blob)|.*\.dbtmp")
+
+
+def _being_made(path: Path) -> bool:
+    """Whether a directory holds only RocksDB's files: a store another process is creating right now."""
+    names = [entry.name for entry in path.iterdir()]
+    return bool(names) and all(_ROCKSDB_FILE.fullmatch(name) for name in names)
+
+
 def _open_store(path: Path, create: bool) -> ox.Store:
     if path.exists() and not path.is_dir():
         raise StoreError(f"'{path}' is not a directory, so it cannot be an embedded store")
-    if path.is_dir() and not is_store_dir(path) and any(path.iterdir()):
+    if path.is_dir() and not is_store_dir(path) and not _being_made(path) and any(path.iterdir()):
         raise StoreError(f"'{path}' is a directory that is neither empty nor an Oxigraph store; choose an empty or new directory")
     if not path.exists() and not create:
         raise StoreError(f"no graph at '{path}'")
@@ -243,17 +254,19 @@ class Graph:
 
     def close(self) -> None:
         """Finish: write the file for file targets; flush a store and let go of it, which unlocks it."""
-        if self.file_format is not None:
-            self.dump(self.location, self.file_format)
-        elif self.store is not None:
-            try:
-                self.store.flush()
-            except OSError:
-                pass
-            self.store = None  # the directory stays locked while any reference to the Store lives
-        if self.lock is not None:
-            self.lock.close()
-            self.lock = None
+        try:
+            if self.file_format is not None:
+                self.dump(self.location, self.file_format)
+            elif self.store is not None:
+                try:
+                    self.store.flush()
+                except OSError:
+                    pass
+                self.store = None  # the directory stays locked while any reference to the Store lives
+        finally:
+            if self.lock is not None:
+                self.lock.close()
+                self.lock = None
 
     def __enter__(self) -> "Graph":
         return self
@@ -317,7 +330,48 @@ def open_target(location: str, update_url: str | None = None) -> Graph:
     if path.is_dir() or not path.suffix or location.endswith(("/", os.sep)):
         return Graph(_open_store(path, create=True), location)
     fmt = rdf_format(path)
-    return Graph(ox.Store(), location, file_format=fmt)
+    graph = Graph(ox.Store(), location, file_format=fmt)
+    graph.lock = _lock_output(path)
+    return graph
+
+
+def _lock_output(path: Path):
+    """Hold ``.NAME.lock`` beside an output file while a build writes it, so a second build is refused, as a store
+    refuses it, rather than one overwriting the other's documents; the lock file goes when the build closes."""
+    import fcntl
+
+    lock_path = path.absolute().parent / f".{path.name}.lock"
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            f = open(lock_path, "a+b")
+            try:
+                fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                f.close()
+                raise StoreError(f"'{path}' is being written by another newsgraph build; wait for it to finish") from None
+            try:
+                if os.stat(lock_path).st_ino == os.fstat(f.fileno()).st_ino:
+                    return _OutputLock(f, lock_path)
+            except FileNotFoundError:
+                pass
+            f.close()  # the build before us removed this lock file as we opened it: take the new one
+    except OSError as e:
+        raise StoreError(f"cannot write '{path}': {e.strerror or e}") from None
+
+
+class _OutputLock:
+    """An output file's lock: closing it removes the lock file, then lets go of the lock."""
+
+    def __init__(self, file, path: Path) -> None:
+        self.file, self.path = file, path
+
+    def close(self) -> None:
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+        self.file.close()
 
 
 def existing_graph_path(location: str) -> Path:

@@ -394,3 +394,48 @@ def test_serve_reads_a_read_only_store(handmade_store):
     finally:
         process.terminate()
         process.wait(10)
+
+
+# -------------------------------------------------------------- a second writer
+
+def test_a_file_output_refuses_a_second_build_while_the_first_writes(cli, tmp_path):
+    out = tmp_path / "g.nq"
+    code = (f"import sys\nfrom newsgraph.store import open_target\ng = open_target({str(out)!r})\n"
+            "print('open', flush=True)\nsys.stdin.readline()\ng.close()")
+    first = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline().strip() == "open"  # a build in progress
+        feed = tmp_path / "a.txt"
+        feed.write_text(TEXT_A, encoding="utf-8")
+        line = cli.fail("build", feed, "-o", out)
+        assert line == f"Error: '{out}' is being written by another newsgraph build; wait for it to finish"
+    finally:
+        first.communicate("done\n", timeout=30)
+    assert first.returncode == 0
+    assert out.exists() and not (tmp_path / ".g.nq.lock").exists()  # the first one wrote, and cleaned up
+    from newsgraph.store import open_target
+
+    open_target(str(out)).close()  # once it is done, the next build may write
+
+
+def test_a_store_another_process_is_creating_is_in_use_not_foreign(tmp_path):
+    from newsgraph.errors import StoreError
+    from newsgraph.store import open_target
+
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "LOG").write_text("")  # what RocksDB writes first, before CURRENT and IDENTITY
+    code = f"import fcntl, sys, time\nf = open({str(store / 'LOCK')!r}, 'a+b')\nfcntl.lockf(f, fcntl.LOCK_EX)\n" \
+           "print('locked', flush=True)\ntime.sleep(30)"
+    other = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "locked"
+        with pytest.raises(StoreError, match="is in use by another process"):
+            open_target(str(store))
+    finally:
+        other.kill()
+        other.wait()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("x")
+    with pytest.raises(StoreError, match="neither empty nor an Oxigraph store"):
+        open_target(str(tmp_path / "mine"))
