@@ -160,6 +160,9 @@ def build(inputs, output, model, on_error, batch_size, quiet, workers, dask_addr
         report = run_build(list(inputs), graph, model=model, on_error=on_error, batch_size=batch_size, stdin=stdin,
                            workers=workers, dask=dask_address, max_chars=max_chars, doc_timeout=doc_timeout or None,
                            progress=progress)
+    except BaseException:
+        graph.abandon()  # nothing half-built is written, and the output's lock goes now
+        raise
     finally:
         if progress is not None:
             progress.close()

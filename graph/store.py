@@ -268,6 +268,14 @@ class Graph:
                 self.lock.close()
                 self.lock = None
 
+    def abandon(self) -> None:
+        """Let go without writing anything: after a failed build a file target stays as it was, and unlocked."""
+        self.file_format = None
+        self.store = None
+        if self.lock is not None:
+            self.lock.close()
+            self.lock = None
+
     def __enter__(self) -> "Graph":
         return self
 

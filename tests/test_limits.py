@@ -107,10 +107,12 @@ def test_a_later_build_does_not_replace_a_stored_document_of_another_id(cli, tmp
 # -------------------------------------------------------------- bounded reads
 
 def newsgraph(*args: str, input: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """``newsgraph ARGS`` in its own process; its peak memory in kB is the last line of stderr."""
-    code = ("import resource, sys\nfrom newsgraph.cli import main\n"
+    """``newsgraph ARGS`` in its own process; its peak memory in kB is the last line of stderr.
+
+    VmHWM, not ru_maxrss: that one carries the parent's peak (pytest's, with a model loaded) across exec."""
+    code = ("import sys\nfrom newsgraph.cli import main\n"
             "try:\n    main(sys.argv[1:])\nfinally:\n"
-            "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+            "    print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')), file=sys.stderr)")
     return subprocess.run([sys.executable, "-c", code, *map(str, args)], input=input, capture_output=True, timeout=timeout)
 
 
