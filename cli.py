@@ -47,6 +47,32 @@ def main() -> None:
     """
 
 
+def _finite(ctx, param, value):
+    """A number option that is a number: NaN would compare as within every range and mean no limit."""
+    import math
+
+    if value is not None and math.isnan(value):
+        raise click.BadParameter("nan is not a number of seconds")
+    return value
+
+
+def _dask_address(ctx, param, value):
+    """A Dask scheduler address as Dask reads them (tcp://HOST:PORT, HOST:PORT, [IPv6]:PORT, ...)."""
+    if value is None:
+        return None
+    try:
+        from distributed.comm.addressing import parse_address, parse_host_port
+    except ImportError:
+        return value  # the build says --dask needs the distributed package
+    try:
+        scheme, location = parse_address(value)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except ValueError as e:
+        raise click.BadParameter(f"'{value}' is not a scheduler address ({e}); give one like tcp://10.0.0.5:8786") from None
+    return value
+
+
 def _say(message: str, quiet: bool) -> None:
     if not quiet:
         click.echo(message, err=True)
@@ -99,11 +125,11 @@ class _Progress:
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (and no progress bar).")
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Processes that parse and analyse articles, each with its own model.")
-@click.option("--dask", "dask_address", metavar="ADDRESS", default=None,
+@click.option("--dask", "dask_address", metavar="ADDRESS", default=None, callback=_dask_address,
               help="Parse and analyse on this Dask scheduler's workers (e.g. tcp://10.0.0.5:8786) instead; needs newsgraph[dask].")
 @click.option("--max-chars", type=click.IntRange(1, None), default=2_000_000, show_default=True,
               help="Skip (and list) an article longer than this many characters.")
-@click.option("--doc-timeout", type=click.FloatRange(0, None), default=120.0, show_default=True,
+@click.option("--doc-timeout", type=click.FloatRange(0, None), default=120.0, show_default=True, callback=_finite,
               help="Skip (and list) an article that takes longer than this many seconds to analyse; 0: no limit.")
 @click.option("--update-url", metavar="URL", default=None,
               help="When OUTPUT is a SPARQL endpoint: its update endpoint (default: …/query → …/update, else OUTPUT).")
@@ -134,6 +160,9 @@ def build(inputs, output, model, on_error, batch_size, quiet, workers, dask_addr
         report = run_build(list(inputs), graph, model=model, on_error=on_error, batch_size=batch_size, stdin=stdin,
                            workers=workers, dask=dask_address, max_chars=max_chars, doc_timeout=doc_timeout or None,
                            progress=progress)
+    except BaseException:
+        graph.abandon()  # nothing half-built is written, and the output's lock goes now
+        raise
     finally:
         if progress is not None:
             progress.close()
@@ -173,7 +202,7 @@ def remove(graph_path, doc_ids):
 @click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8"), help="Read the query from a file ('-' for stdin).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml"]), default="table", show_default=True,
               help="Result format for SELECT/ASK (CONSTRUCT/DESCRIBE always print Turtle).")
-@click.option("--timeout", type=click.FloatRange(0.1, None), default=30.0, show_default=True, help="Stop the query after this many seconds.")
+@click.option("--timeout", type=click.FloatRange(0.1, None), default=30.0, show_default=True, callback=_finite, help="Stop the query after this many seconds.")
 @click.option("--max-rows", type=click.IntRange(1, None), default=100_000, show_default=True, help="Stop after this many rows.")
 def query(graph_path, sparql, query_file, fmt, timeout, max_rows):
     """Run a SPARQL query on GRAPH (a file or store that build wrote).
@@ -207,7 +236,7 @@ def query(graph_path, sparql, query_file, fmt, timeout, max_rows):
 @click.option("--relation", "relations", multiple=True, metavar="NAME", help="Only this relation (repeatable), e.g. captured.")
 @click.option("--query", "query_file", type=click.File("r", encoding="utf-8"), help="Draw the result of this CONSTRUCT query.")
 @click.option("--title", default=None, help="Heading of the HTML page.")
-@click.option("--timeout", type=click.FloatRange(0.1, None), default=30.0, show_default=True, help="Time limit for --query.")
+@click.option("--timeout", type=click.FloatRange(0.1, None), default=30.0, show_default=True, callback=_finite, help="Time limit for --query.")
 def export(graph_path, output, focus, depth, relations, query_file, title, timeout):
     """Export GRAPH as an interactive HTML network, GraphML, GEXF or RDF.
 
@@ -275,7 +304,7 @@ def _origin(ctx, param, value):
 @click.argument("graph_path", metavar="GRAPH")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless you say otherwise).")
 @click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True, help="Port to listen on (0: any free one).")
-@click.option("--timeout", type=click.FloatRange(0.1, None), default=30.0, show_default=True, help="Stop a query or update after this many seconds.")
+@click.option("--timeout", type=click.FloatRange(0.1, None), default=30.0, show_default=True, callback=_finite, help="Stop a query or update after this many seconds.")
 @click.option("--max-rows", type=click.IntRange(1, None), default=100_000, show_default=True, help="Cut results after this many rows.")
 @click.option("--allow-update", is_flag=True, help="Accept SPARQL Update (POST application/sparql-update or update=).")
 @click.option("--cors", metavar="ORIGIN", callback=_origin, help="Let pages of this origin (or *) read the answers.")

@@ -23,11 +23,13 @@ NEEDED = ("parser", "ner")
 # quadratic; whitespace-free runs make single giant tokens.
 _SYMBOL_RUN = re.compile(r"[^\w\s]{40,}")
 _LONG_WORD = re.compile(r"\S{200,}")
+# A dateline's leading whitespace stops at a line break: the next line start is tried on its own, so a
+# run of blank lines costs linear time, not quadratic, and the matches (hence the output) are the same.
 # "Libya: The UN ..." at the start of a line
-_DATELINE_COLON = re.compile(r"(?m)^(\s*[A-Z][\w'’.-]*(?:,? [A-Z][\w'’.-]*){0,3}):(?= [A-Z\"“])")
+_DATELINE_COLON = re.compile(r"(?m)^([^\S\n]*[A-Z][\w'’.-]*(?:,? [A-Z][\w'’.-]*){0,3}):(?= [A-Z\"“])")
 # "UNITED NATIONS (Reuters) - The ...", "AFP - The ...", "Sep 04 (PID)- President ..." at a line or sentence start
 _DATELINE_DASH = re.compile(
-    r"(?m)((?:^|(?<=\. )|(?<=: ))\s*[A-Z0-9][\w'’.,/]*(?: [A-Z0-9][\w'’.,/]*){0,3}(?: ?\([\w .'’/-]{2,30}\))? ?)([-–—]{1,2})(?= [A-Z\"“])"
+    r"(?m)((?:^|(?<=\. )|(?<=: ))[^\S\n]*[A-Z0-9][\w'’.,/]*(?: [A-Z0-9][\w'’.,/]*){0,3}(?: ?\([\w .'’/-]{2,30}\))? ?)([-–—]{1,2})(?= [A-Z\"“])"
 )
 
 

@@ -62,7 +62,7 @@ def to_networkx(graph: Graph) -> nx.MultiDiGraph:
     for e, doc, count, title in run(graph, _MENTIONS, timeout=None).rows:
         if e.value in g:
             attrs = g.nodes[e.value]
-            attrs["mentions"] += int(count.value) if count.value.isdigit() else 0
+            attrs["mentions"] += _count(count.value)
             shown = _v(title) or doc.value.rsplit("/", 1)[-1]
             if shown not in attrs["documents"]:
                 attrs["documents"].append(shown)
@@ -150,3 +150,9 @@ def flat(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
         h.add_edge(xml_safe(u), xml_safe(v), key=k, relation=k, label=a.get("label", k), count=int(a.get("count", 1)),
                    directed=bool(a.get("directed")), evidence=xml_safe(sentences))
     return h
+
+
+def _count(value: str) -> int:
+    """A mention count as written, 0 if it is not one: "²" is a digit to ``str.isdigit`` but not to ``int``,
+    and a number of thousands of digits is more than ``int`` will read."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else 0

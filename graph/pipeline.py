@@ -25,7 +25,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from . import resolve
 from .build import content_hash, doc_iri, stored_document
 from .errors import InputError, NewsgraphError
-from .read import Skip, iter_articles
+from .iri import clean_text
+from .read import Skip, iter_articles, same_document
 from .records import Article, DocumentResult
 from .store import Graph, open_source, open_target, rdf_format
 from .workers import Failed, run_dask, run_local
@@ -174,10 +175,13 @@ def build(inputs: Sequence[str], target: str | Graph, model: str | None = None, 
     graph = open_target(target) if isinstance(target, str) else target
 
     def todo() -> Iterator[Article]:
-        for art in iter_articles(inputs, on_skip=skip, stdin=stdin):
-            if graph.has_document(doc_iri(art.id), content_hash(art)):
+        for art in iter_articles(inputs, on_skip=skip, stdin=stdin, max_chars=max_chars):
+            doc = doc_iri(art.id)
+            if graph.has_document(doc, content_hash(art)):
                 report.unchanged += 1
                 tick(report)
+            elif (stored := graph.document_id(doc)) is not None and stored != clean_text(art.id):
+                skip(Skip(_label(art), same_document(art.id, stored) + f" (already in {graph.location})"))
             elif len(art.text) > max_chars:
                 skip(Skip(_label(art), f"{len(art.text):,} characters, longer than the limit of {max_chars:,} (--max-chars)"))
             else:
@@ -218,7 +222,7 @@ def remove(location: str, doc_ids: Sequence[str]) -> int:
     >>> remove("store/", ["wire-0412"])  # doctest: +SKIP
     5120
     """
-    graph = open_source(location)
+    graph = open_source(location, writable=True)
     in_memory = graph.store is not None and not Path(location).is_dir()  # an RDF file, written back when done
     try:
         fmt = rdf_format(location, readable=True) if in_memory else None

@@ -1,8 +1,9 @@
 """SPARQL in, W3C result formats out: guarded, time-limited, on Oxigraph's engine.
 
 Queries are read-only here. ``SERVICE`` (which Oxigraph would follow to any
-URL) and ``LOAD`` are refused before the query reaches the engine; a query
-runs under a wall-clock limit and a row cap.
+URL) and ``LOAD`` are refused before the query reaches the engine (see
+:mod:`newsgraph.guard`), and the thread that runs a query on a local graph cannot
+open an Internet socket; a query runs under a wall-clock limit and a row cap.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from functools import lru_cache
 
 import pyoxigraph as ox
 
+from . import guard
 from .errors import QueryError
 from .resources import PREFIXES
 from .store import Graph
@@ -22,21 +24,12 @@ RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ROWS = 100_000
 
-# Strings, IRIs and comments can contain any word; keywords are looked for outside them.
-_LEXEMES = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"
-    r"|#[^\n]*",
-    re.S,
-)
-_FORBIDDEN = re.compile(r"(?<![\w:?$])(SERVICE|LOAD)(?![\w:])", re.I)
-# The first keyword after the prologue (IRIs already blanked out) says whether the text is an update.
-# Each declaration takes its own trailing space, so the match is linear (a space shared between two
-# optional runs backtracks exponentially in the number of PREFIX lines, as rdflib's SPARQLStore sends).
-_UPDATE = re.compile(r"^\s*(?:(?:PREFIX\s+[^\s:]*:|BASE)\s*)*(INSERT|DELETE|DROP|CLEAR|CREATE|ADD|MOVE|COPY|WITH)\b", re.I)
+# Oxigraph recurses over a query's tree (long chains of UNION, OPTIONAL, "+" or "/" too, not only brackets):
+# 8 MB, a thread's usual stack, overflows at a few thousand links. The stack is address space, used as touched.
+QUERY_STACK = 256 << 20
+_STACK_LOCK = threading.Lock()
+
+_UPDATES = frozenset({"INSERT", "DELETE", "DROP", "CLEAR", "CREATE", "ADD", "MOVE", "COPY", "WITH"})
 
 
 @dataclass
@@ -51,29 +44,19 @@ class Result:
     truncated: bool = False
 
 
-def keywords_outside_literals(sparql: str) -> str:
-    """The query with strings, IRIs and comments blanked out."""
-    return _LEXEMES.sub(lambda m: " " * len(m.group()), sparql)
-
-
 def check_query(sparql: str) -> None:
     """Refuse what an offline, read-only query may not do."""
     if not sparql.strip():
         raise QueryError("the query is empty")
-    bare = keywords_outside_literals(sparql)
-    m = _UPDATE.match(bare)
-    if m:
-        raise QueryError(f"{m.group(1).upper()} is a SPARQL update; newsgraph only reads graphs: use SELECT, ASK, CONSTRUCT or DESCRIBE")
-    m = _FORBIDDEN.search(bare)
-    if m:
-        raise QueryError(f"{m.group(1).upper()} is not allowed: newsgraph queries never reach other servers or files")
+    keyword = guard.first_keyword(sparql)
+    if keyword in _UPDATES:
+        raise QueryError(f"{keyword} is a SPARQL update; newsgraph only reads graphs: use SELECT, ASK, CONSTRUCT or DESCRIBE")
+    guard.check(sparql, "queries", PREFIXES)
 
 
 def check_update(sparql: str) -> None:
     """Refuse what an update may not do (``newsgraph serve --allow-update``): reach other servers or files."""
-    m = _FORBIDDEN.search(keywords_outside_literals(sparql))
-    if m:
-        raise QueryError(f"{m.group(1).upper()} is not allowed: newsgraph updates never reach other servers or files")
+    guard.check(sparql, "updates", PREFIXES)
 
 
 def run(graph: Graph, sparql: str, timeout: float | None = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS,
@@ -83,13 +66,20 @@ def run(graph: Graph, sparql: str, timeout: float | None = DEFAULT_TIMEOUT, max_
     box: dict = {}
 
     def work() -> None:
+        if not getattr(graph, "reaches_network", False):
+            guard.no_network()  # the second wall: whatever the engine parsed, this thread cannot connect
         try:
             box["result"] = _materialise(graph, sparql, max_rows, substitutions)
         except BaseException as e:  # reported in the calling thread
             box["error"] = e
 
-    worker = threading.Thread(target=work, daemon=True, name="newsgraph-query")
-    worker.start()
+    with _STACK_LOCK:  # the stack size is process-wide state: set it for this one thread only
+        previous = threading.stack_size(QUERY_STACK)
+        try:
+            worker = threading.Thread(target=work, daemon=True, name="newsgraph-query")
+            worker.start()
+        finally:
+            threading.stack_size(previous)
     worker.join(timeout)
     if worker.is_alive():
         raise QueryError(f"query stopped after {timeout:g} s (raise the limit with --timeout)")
@@ -97,6 +87,8 @@ def run(graph: Graph, sparql: str, timeout: float | None = DEFAULT_TIMEOUT, max_
         e = box["error"]
         if isinstance(e, SyntaxError):
             raise QueryError(f"invalid SPARQL: {_first_line(e)}") from None
+        if isinstance(e, PermissionError):
+            raise QueryError("query failed: it tried to reach the network, which newsgraph queries never do") from None
         if isinstance(e, (OSError, ValueError, TypeError, RuntimeError)):
             raise QueryError(f"query failed: {_first_line(e)}") from None
         raise e
@@ -166,6 +158,9 @@ def _serialize_boolean(value: bool, fmt: str) -> str:
 
 
 def _serialize_solutions(result: Result, fmt: str) -> str:
+    if fmt in ("csv", "xml") and any(isinstance(t, ox.Triple) for row in result.rows for t in row):
+        raise QueryError(f"the results hold a triple term (<< ... >>), which {fmt.upper()} results cannot write; "
+                         "ask for json, tsv or table")
     if fmt == "json":
         return _json(result)
     if fmt == "xml":

@@ -20,7 +20,13 @@ streamed, never read whole.
 
 Problems come in two sizes. An unusable *input* (a missing path, an empty,
 binary or undecodable text file, a folder or JSON Lines file without a single
-good article) raises :class:`~newsgraph.errors.InputError`. A bad *record* (a
+good article) raises :class:`~newsgraph.errors.InputError`.
+
+With ``max_chars``, every input is read in bounded pieces: a text file,
+stdin text or JSON Lines line that cannot fit in ``max_chars`` characters
+(more than 4 bytes a character of text, 12 of JSON) is skipped once that many
+bytes have been read, so memory stays bounded even for ``/dev/zero`` or an
+endless pipe. A bad *record* (a
 JSON line, a file inside a folder, a duplicate id) is reported as a
 :class:`Skip` to ``on_skip``, or raises :class:`InputError` if there is no
 ``on_skip``. Nothing else escapes for bad input.
@@ -32,6 +38,7 @@ import json
 import os
 import re
 import sys
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -40,6 +47,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import InputError
+from .iri import slug
 from .records import Article
 
 STDIN = "-"
@@ -58,6 +66,8 @@ _BOMS = (  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
 _NEWLINES = {"utf-8": b"\n", "utf-16-le": b"\n\x00", "utf-16-be": b"\x00\n"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _OPTIONAL_FIELDS = ("title", "date", "url")
+# A character a reader sees: not whitespace, a control, a zero-width or a bidi formatting character.
+_VISIBLE = re.compile("[^\\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,7 @@ def iter_articles(
     inputs: Sequence[str],
     on_skip: Callable[[Skip], None] | None = None,
     stdin: BinaryIO | None = None,
+    max_chars: int | None = None,
 ) -> Iterator[Article]:
     """Yield the articles of ``inputs`` (paths, folders or ``-``), lazily and in order.
 
@@ -104,7 +115,7 @@ def iter_articles(
     for each in inputs:  # fail on a typo before reading anything
         if each != STDIN and not os.path.exists(each):
             raise InputError(f"cannot read '{each}': no such file or directory")
-    reader = _Reader(on_skip)
+    reader = _Reader(on_skip, max_chars)
     for each in inputs:
         if each == STDIN:
             yield from reader.stdin(stdin if stdin is not None else sys.stdin.buffer)
@@ -139,10 +150,20 @@ def count_articles(inputs: Sequence[str]) -> int | None:
 class _Reader:
     """One run of :func:`iter_articles`: its skip policy and the ids seen so far."""
 
-    def __init__(self, on_skip: Callable[[Skip], None] | None) -> None:
+    def __init__(self, on_skip: Callable[[Skip], None] | None, max_chars: int | None = None) -> None:
         self.on_skip = on_skip
-        self.seen: dict[str, str] = {}  # id → source of its first article
+        self.max_chars = max_chars
+        # A character takes at most 4 bytes in UTF-8 or UTF-16, and at most 12 in JSON ("\\ud83d\\ude00").
+        self.text_bytes = None if max_chars is None else 4 * max_chars + 4
+        self.line_bytes = None if max_chars is None else 12 * max_chars + (1 << 20)
+        self.seen: dict[str, tuple[str, str]] = {}  # document IRI slug → id and source of its first article
         self.valid = 0  # well-formed records so far, duplicates included
+
+    def too_long(self, source: str, size: int, line: bool = False) -> None:
+        """Skip a text (``size`` bytes of it read) or a JSON Lines line (``size`` bytes long) too long for ``max_chars``."""
+        self.valid += 1  # well-formed, only too long
+        read = f"a line of {size:,} bytes" if line else f"stopped reading it after {size:,} bytes"
+        self.skip(source, f"longer than the limit of {self.max_chars:,} characters (--max-chars); {read}")
 
     def skip(self, source: str, reason: str) -> None:
         if self.on_skip is None:
@@ -150,14 +171,19 @@ class _Reader:
         self.on_skip(Skip(source, reason))
 
     def accept(self, article: Article) -> bool:
-        """Count a well-formed article; False (and a skip) if its id was seen."""
+        """Count a well-formed article; False (and a skip) if its id, or one naming the same document, was seen."""
         self.valid += 1
         source = article.source or ""
-        first = self.seen.get(article.id)
+        key = slug(article.id)
+        first = self.seen.get(key)
         if first is not None:
-            self.skip(source, f"duplicate id '{article.id}' (first read from {first})")
+            first_id, first_source = first
+            if first_id == article.id:
+                self.skip(source, f"duplicate id '{article.id}' (first read from {first_source})")
+            else:
+                self.skip(source, same_document(article.id, first_id) + f" (first read from {first_source})")
             return False
-        self.seen[article.id] = source
+        self.seen[key] = (article.id, source)
         return True
 
     def named_file(self, path: str) -> Iterator[Article]:
@@ -195,7 +221,11 @@ class _Reader:
                 yield from self.jsonl(path, _chunks(stream), doc_id)
         else:
             with open(path, "rb") as stream:
-                article = Article(id=doc_id, text=_decode(stream.read()), source=path)
+                data = _read_bounded(_chunks(stream), self.text_bytes)
+            if isinstance(data, _Overlong):
+                self.too_long(path, data)
+                return
+            article = Article(id=doc_id, text=_decode(data), source=path)
             if self.accept(article):
                 yield article
 
@@ -205,14 +235,20 @@ class _Reader:
         head = b""
         for chunk in chunks:
             head += chunk
-            if len(head) >= 4 and _first_char(head) is not None:
+            if len(head) >= 4 and _first_char(head, len(head) - len(chunk) - 4) is not None:  # new bytes only
                 break
+            if self.text_bytes is not None and len(head) > self.text_bytes:
+                break  # nothing but whitespace, and too much of it
         chunks = chain([head], chunks)
         try:
             if _first_char(head) == "{":
                 yield from self.jsonl(_STDIN_NAME, chunks, "stdin")
                 return
-            text = _decode(b"".join(chunks))
+            data = _read_bounded(chunks, self.text_bytes)
+            if isinstance(data, _Overlong):
+                self.too_long(_STDIN_NAME, data)
+                return
+            text = _decode(data)
         except _Bad as bad:
             raise InputError(f"cannot read '{_where(_STDIN_NAME, bad)}': {bad.reason}") from None
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
@@ -229,11 +265,17 @@ class _Reader:
                 break
         codec, bom = _sniff(head)
         newline = _NEWLINES[codec]
-        lines = _split_lines(chain([head[bom:]], chunks), newline)
+        lines = _split_lines(chain([head[bom:]], chunks), newline, self.line_bytes)
         valid_before, problems, first_problem = self.valid, 0, ""
         offset = bom  # byte offset of the current line in the stream
         for number, raw in enumerate(lines, start=1):
-            line_offset, offset = offset, offset + len(raw) + len(newline)
+            line_offset, offset = offset, offset + (raw if isinstance(raw, _Overlong) else len(raw)) + len(newline)
+            if isinstance(raw, _Overlong):
+                problems += 1
+                first_problem = first_problem or f"line {number}: longer than --max-chars allows"
+                self.too_long(f"{name}:{number}", raw, line=True)
+                self.valid -= 1  # a line that long may be anything: it does not make the file a JSON Lines file
+                continue
             try:
                 record = _parse_line(raw, codec, line_offset)
                 if record is None:  # a blank line
@@ -253,6 +295,39 @@ class _Reader:
                 f"no valid article in {problems} non-blank lines (first problem: {first_problem}); "
                 'expected JSON Lines: one object with a "text" string per line'
             )
+
+
+def same_document(doc_id: str, other: str) -> str:
+    """Why ``doc_id`` is refused when ``other``, a different id, mints the same document IRI."""
+    ascii_only = _unusual(doc_id) or _unusual(other)  # then both as escapes, so the difference shows
+    return (f"id {json.dumps(doc_id, ensure_ascii=ascii_only)} names the same document as id "
+            f"{json.dumps(other, ensure_ascii=ascii_only)}: ids that differ only in whitespace, invisible characters "
+            "or Unicode normalisation mint one document IRI; make the ids differ visibly")
+
+
+def _unusual(doc_id: str) -> bool:
+    """Whether an id holds characters a reader would not see as they differ: invisibles, combining marks, edge spaces."""
+    return not doc_id.isprintable() or doc_id != doc_id.strip() or any(unicodedata.combining(c) for c in doc_id)
+
+
+class _Overlong(int):
+    """The size of a text or line that was too long to keep: only this many of its bytes were read."""
+
+
+def _read_bounded(chunks: Iterable[bytes], limit: int | None) -> bytes | _Overlong:
+    """The bytes of ``chunks``, or an :class:`_Overlong` as soon as there are more than ``limit``.
+
+    Text that is not UTF-16 and holds a NUL byte is refused at the chunk that has it, so
+    ``/dev/zero`` is refused at once; raises :class:`_Bad`.
+    """
+    data = bytearray()
+    for chunk in chunks:
+        if b"\0" in chunk and not (data or chunk).startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise _Bad("looks binary (it contains NUL bytes)")
+        data += chunk
+        if limit is not None and len(data) > limit:
+            return _Overlong(len(data))
+    return bytes(data)
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:
@@ -316,14 +391,15 @@ def _sniff(head: bytes) -> tuple[str, int]:
     return "utf-8", 0
 
 
-def _first_char(head: bytes) -> str | None:
-    """The first non-whitespace character of ``head`` (its first byte if not ASCII)."""
+def _first_char(head: bytes, after: int = 0) -> str | None:
+    """The first non-whitespace character of ``head`` (its first byte if not ASCII), looking from about ``after`` on."""
     try:
         codec, bom = _sniff(head)
     except _Bad:
         return "\0"
     width = 1 if codec == "utf-8" else 2
-    for i in range(bom, len(head) - width + 1, width):
+    begin = bom + max(0, after - bom) // width * width  # a character boundary
+    for i in range(begin, len(head) - width + 1, width):
         unit = int.from_bytes(head[i : i + width], "big" if codec == "utf-16-be" else "little")
         if chr(unit) not in " \t\r\n":
             return chr(unit)
@@ -345,6 +421,8 @@ def _decode(data: bytes) -> str:
         raise _Bad("looks binary (it contains NUL characters)")
     if not text.strip():
         raise _Bad("file is empty")
+    if not _VISIBLE.search(text):
+        raise _Bad("has no visible text (only control, zero-width or formatting characters)")
     return text
 
 
@@ -356,15 +434,18 @@ def _undecodable(err: UnicodeDecodeError, codec: str, offset: int) -> str:
     )
 
 
-def _split_lines(chunks: Iterable[bytes], newline: bytes) -> Iterator[bytes]:
+def _split_lines(chunks: Iterable[bytes], newline: bytes, limit: int | None = None) -> Iterator[bytes | _Overlong]:
     """Split a byte stream at ``newline``, lazily; the newline itself is dropped.
 
     A match counts only at a multiple of the newline's width from the line's
     start, so UTF-16's ``\\n\\0`` is not found straddling two other characters.
+    A line longer than ``limit`` bytes is not kept: its bytes are dropped as
+    they come and it is yielded as an :class:`_Overlong` of its length.
     """
     width = len(newline)
     buf = bytearray()
     search = 0  # where to look for the next newline in buf
+    dropped = 0  # bytes of the current line already dropped
     for chunk in chunks:
         buf += chunk
         start = 0
@@ -372,12 +453,20 @@ def _split_lines(chunks: Iterable[bytes], newline: bytes) -> Iterator[bytes]:
             if (i - start) % width:
                 search = i + 1
                 continue
-            yield bytes(buf[start:i])
+            yield _Overlong(dropped + i - start) if dropped else bytes(buf[start:i])
+            dropped = 0
             start = search = i + width
         search = max(start, len(buf) - width + 1)  # bytes before this hold no newline
         del buf[:start]
         search -= start
-    if buf:
+        if limit is not None and len(buf) > limit:  # drop whole units, so a newline is still found at its place
+            cut = len(buf) - len(buf) % width
+            dropped += cut
+            del buf[:cut]
+            search = max(0, search - cut)
+    if dropped:
+        yield _Overlong(dropped + len(buf))
+    elif buf:
         yield bytes(buf)
 
 
@@ -429,6 +518,8 @@ def _article(record: dict[str, Any], default_id: str, source: str) -> Article:
         raise _Bad(f'"text" must be a string, not {_json_type(text)}')
     if not text.strip():
         raise _Bad('"text" is empty')
+    if not _VISIBLE.search(text):
+        raise _Bad('"text" has no visible characters (only control, zero-width or formatting ones)')
     doc_id = record.get("id")
     if doc_id is None:
         doc_id = default_id

@@ -108,6 +108,8 @@ class RemoteGraph(Graph):
     'http://127.0.0.1:7878/update'
     """
 
+    reaches_network = True  # its queries are HTTP requests: query.run leaves the thread's sockets alone
+
     def __init__(self, url: str, update_url: str | None = None, timeout: float = HTTP_TIMEOUT,
                  batch_documents: int = BATCH_DOCUMENTS, writable: bool = False):
         super().__init__(None, url)
@@ -130,6 +132,14 @@ class RemoteGraph(Graph):
             return self._pending[doc][0] == digest
         d = ox.NamedNode(doc)
         return self._ask(f"ASK {{ GRAPH {d} {{ {d} {ox.NamedNode(ng('contentHash'))} {ox.Literal(digest)} }} }}")
+
+    def document_id(self, doc: str) -> str | None:
+        """The id of the article the server holds as document ``doc``, or None (a queued document counts as held)."""
+        if doc in self._pending:
+            return None  # queued in this run, whose reader refuses a second id for one document
+        d = ox.NamedNode(doc)
+        rows = list(self._query(f"SELECT ?id WHERE {{ GRAPH {d} {{ {d} {ox.NamedNode(ng('documentId'))} ?id }} }} LIMIT 1"))
+        return rows[0]["id"].value if rows else None
 
     def put_ntriples(self, doc: str, data: bytes) -> None:
         """Queue one document's update (its graph replaced, the merge kept); sent in batches."""

@@ -16,7 +16,8 @@ Safe by default:
   is refused with 403 unless the server was started with ``allow_update``, and even
   then a browser page from another origin (other than the CORS one) cannot send one;
 * no query or update reaches another server or file: ``SERVICE`` and ``LOAD`` are
-  refused (:func:`newsgraph.query.check_query`), and Oxigraph's ``FROM``/``FROM NAMED``
+  refused (:func:`newsgraph.query.check_query`, read as Oxigraph reads it), the worker
+  processes cannot open an Internet socket, and Oxigraph's ``FROM``/``FROM NAMED``
   only pick graphs of the local dataset;
 * each query runs in a worker process under a time limit; a query over it is
   stopped by killing its worker (pyoxigraph cannot cancel a running query), which
@@ -223,7 +224,10 @@ def worker_main(fd: int) -> None:
     """A worker process: open the graph, then answer jobs until the server goes."""
     import signal
 
+    from .guard import no_network
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server stops us
+    no_network()  # a worker talks to the server over its socket pair only: no query or update can connect anywhere
     conn = Connection(fd)
     parent = os.getppid()
 
@@ -313,7 +317,10 @@ def _query(graph, job: dict) -> tuple:
     headers = {TRUNCATED: str(job["max_rows"])} if result.truncated else {}
     if result.kind != "graph":
         fmt = job["results"]
-        return 200, _RESULT_MEDIA[fmt], render(result, fmt).encode("utf-8"), headers
+        try:
+            return 200, _RESULT_MEDIA[fmt], render(result, fmt).encode("utf-8"), headers
+        except QueryError as e:  # a result the format asked for cannot hold
+            return _text(406, str(e))
     media = job["graph"]
     if media == "text/turtle":
         body = render(result).encode("utf-8")
@@ -406,13 +413,19 @@ class App:
         query = update = None
         if request.method == "POST":
             media = request.mimetype
+            charset = request.mimetype_params.get("charset", "utf-8").lower()
+            if media in ("application/x-www-form-urlencoded", "application/sparql-query", "application/sparql-update") \
+                    and charset not in ("utf-8", "utf8"):
+                return _plain(400, f"the request body is declared as {charset}; SPARQL requests must be UTF-8")
             if media == "application/x-www-form-urlencoded":
+                if not _utf8_form(request.get_data(cache=True)):  # werkzeug would keep bad bytes as "%E9" text
+                    return _plain(400, "the form holds a value that is not UTF-8 once decoded; SPARQL requests must be UTF-8")
                 params = request.form
             elif media in ("application/sparql-query", "application/sparql-update"):
                 try:
-                    body = request.get_data(cache=False).decode(request.mimetype_params.get("charset", "utf-8"))
-                except (UnicodeDecodeError, LookupError):
-                    return _plain(400, "the request body is not text in its declared charset (UTF-8 by default)")
+                    body = request.get_data(cache=False).decode("utf-8")
+                except UnicodeDecodeError as e:
+                    return _plain(400, f"the request body is not valid UTF-8 (byte {e.start}); SPARQL requests must be UTF-8")
                 query, update = (body, None) if media.endswith("query") else (None, body)
             else:
                 return _plain(415, f"unsupported Content-Type '{media or 'none'}'; send application/sparql-query, "
@@ -512,6 +525,16 @@ class App:
         return response
 
 
+def _utf8_form(raw: bytes) -> bool:
+    """Whether every name and value of a urlencoded body is UTF-8 once its %-escapes are decoded."""
+    try:
+        for pair in raw.split(b"&"):
+            urllib.parse.unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _plain(status: int, message: str, allow: str | None = None) -> Response:
     response = Response(message.rstrip("\n") + "\n", status=status, content_type="text/plain; charset=utf-8")
     if allow:
@@ -556,9 +579,15 @@ def _lock(path: Path):
     """Hold the store's lock while read-only workers use it, so no other process writes under them."""
     import fcntl
 
-    f = open(path / "LOCK", "a+b")
     try:
-        fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the record lock RocksDB itself takes
+        f, kind = open(path / "LOCK", "a+b"), fcntl.LOCK_EX
+    except OSError:  # a store we may only read (permissions, a read-only mount): a shared lock keeps writers out too
+        try:
+            f, kind = open(path / "LOCK", "rb"), fcntl.LOCK_SH
+        except OSError:
+            return None
+    try:
+        fcntl.lockf(f, kind | fcntl.LOCK_NB)  # the record lock RocksDB itself takes
     except OSError:
         f.close()
         raise StoreError(f"store '{path}' is in use by another process") from None

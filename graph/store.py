@@ -20,6 +20,7 @@ would give different answers.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Iterable
@@ -78,10 +79,20 @@ def is_store_dir(path: Path) -> bool:
     return path.is_dir() and any((path / m).exists() for m in _STORE_MARKERS)
 
 
+# The files RocksDB makes in a store directory, the first of them (LOG, LOCK) before CURRENT and IDENTITY.
+_ROCKSDB_FILE = re.compile(r"LOG(\.old\.\d+)?|LOCK|CURRENT|IDENTITY|(MANIFEST|OPTIONS)-\d+|\d+\.(log|sst|blob)|.*\.dbtmp")
+
+
+def _being_made(path: Path) -> bool:
+    """Whether a directory holds only RocksDB's files: a store another process is creating right now."""
+    names = [entry.name for entry in path.iterdir()]
+    return bool(names) and all(_ROCKSDB_FILE.fullmatch(name) for name in names)
+
+
 def _open_store(path: Path, create: bool) -> ox.Store:
     if path.exists() and not path.is_dir():
         raise StoreError(f"'{path}' is not a directory, so it cannot be an embedded store")
-    if path.is_dir() and not is_store_dir(path) and any(path.iterdir()):
+    if path.is_dir() and not is_store_dir(path) and not _being_made(path) and any(path.iterdir()):
         raise StoreError(f"'{path}' is a directory that is neither empty nor an Oxigraph store; choose an empty or new directory")
     if not path.exists() and not create:
         raise StoreError(f"no graph at '{path}'")
@@ -94,6 +105,33 @@ def _open_store(path: Path, create: bool) -> ox.Store:
         raise StoreError(f"cannot open store '{path}': {text.splitlines()[0] if text else type(e).__name__}") from None
 
 
+def _open_read_only(path: Path) -> tuple[ox.Store, object]:
+    """A store directory this process cannot write, opened read-only, and the lock that keeps writers out meanwhile.
+
+    Oxigraph's read-only mode takes no lock, and reading while another process writes is undefined: a
+    shared lock on the store's LOCK file (where RocksDB takes its own) makes a writer wait its turn.
+    """
+    import fcntl
+
+    lock = None
+    try:
+        lock = open(path / "LOCK", "rb")
+        fcntl.lockf(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except FileNotFoundError:
+        lock = None
+    except OSError:
+        if lock is not None:
+            lock.close()
+        raise StoreError(f"store '{path}' is in use by another process") from None
+    try:
+        return ox.Store.read_only(str(path)), lock
+    except (OSError, RuntimeError) as e:
+        if lock is not None:
+            lock.close()
+        text = str(e)
+        raise StoreError(f"cannot open store '{path}' read-only: {text.splitlines()[0] if text else type(e).__name__}") from None
+
+
 class Graph:
     """A graph newsgraph reads from or builds into."""
 
@@ -104,6 +142,7 @@ class Graph:
         self.read_format: ox.RdfFormat | None = None  # set when the graph was read from a file
         self.changed = False
         self._unflushed = 0  # quads written since the store last flushed its memory tables to disk
+        self.lock = None  # the shared lock of a store opened read-only
 
     # -------------------------------------------------------------- writing
 
@@ -113,6 +152,12 @@ class Graph:
             ox.NamedNode(doc), ox.NamedNode(ng("contentHash")), ox.Literal(digest), ox.NamedNode(doc)
         )
         return next(iter(quads), None) is not None
+
+    def document_id(self, doc: str) -> str | None:
+        """The id of the article stored as document ``doc``, or None if there is none."""
+        d = ox.NamedNode(doc)
+        found = next(iter(self.store.quads_for_pattern(d, ox.NamedNode(ng("documentId")), None, d)), None)
+        return None if found is None else found.object.value
 
     def put_document(self, doc: str, quads: Iterable[ox.Quad]) -> None:
         """Store one document's quads (and their merge) in one transaction, replacing an older version of it."""
@@ -209,14 +254,27 @@ class Graph:
 
     def close(self) -> None:
         """Finish: write the file for file targets; flush a store and let go of it, which unlocks it."""
-        if self.file_format is not None:
-            self.dump(self.location, self.file_format)
-        elif self.store is not None:
-            try:
-                self.store.flush()
-            except OSError:
-                pass
-            self.store = None  # the directory stays locked while any reference to the Store lives
+        try:
+            if self.file_format is not None:
+                self.dump(self.location, self.file_format)
+            elif self.store is not None:
+                try:
+                    self.store.flush()
+                except OSError:
+                    pass
+                self.store = None  # the directory stays locked while any reference to the Store lives
+        finally:
+            if self.lock is not None:
+                self.lock.close()
+                self.lock = None
+
+    def abandon(self) -> None:
+        """Let go without writing anything: after a failed build a file target stays as it was, and unlocked."""
+        self.file_format = None
+        self.store = None
+        if self.lock is not None:
+            self.lock.close()
+            self.lock = None
 
     def __enter__(self) -> "Graph":
         return self
@@ -280,7 +338,48 @@ def open_target(location: str, update_url: str | None = None) -> Graph:
     if path.is_dir() or not path.suffix or location.endswith(("/", os.sep)):
         return Graph(_open_store(path, create=True), location)
     fmt = rdf_format(path)
-    return Graph(ox.Store(), location, file_format=fmt)
+    graph = Graph(ox.Store(), location, file_format=fmt)
+    graph.lock = _lock_output(path)
+    return graph
+
+
+def _lock_output(path: Path):
+    """Hold ``.NAME.lock`` beside an output file while a build writes it, so a second build is refused, as a store
+    refuses it, rather than one overwriting the other's documents; the lock file goes when the build closes."""
+    import fcntl
+
+    lock_path = path.absolute().parent / f".{path.name}.lock"
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            f = open(lock_path, "a+b")
+            try:
+                fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                f.close()
+                raise StoreError(f"'{path}' is being written by another newsgraph build; wait for it to finish") from None
+            try:
+                if os.stat(lock_path).st_ino == os.fstat(f.fileno()).st_ino:
+                    return _OutputLock(f, lock_path)
+            except FileNotFoundError:
+                pass
+            f.close()  # the build before us removed this lock file as we opened it: take the new one
+    except OSError as e:
+        raise StoreError(f"cannot write '{path}': {e.strerror or e}") from None
+
+
+class _OutputLock:
+    """An output file's lock: closing it removes the lock file, then lets go of the lock."""
+
+    def __init__(self, file, path: Path) -> None:
+        self.file, self.path = file, path
+
+    def close(self) -> None:
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+        self.file.close()
 
 
 def existing_graph_path(location: str) -> Path:
@@ -293,14 +392,22 @@ def existing_graph_path(location: str) -> Path:
     return path
 
 
-def open_source(location: str) -> Graph:
-    """An existing graph to read: a store directory, an RDF file, or the ``http(s)://`` URL of a SPARQL endpoint."""
+def open_source(location: str, writable: bool = False) -> Graph:
+    """An existing graph to read: a store directory, an RDF file, or the ``http(s)://`` URL of a SPARQL endpoint.
+
+    A store directory this process may not write is opened read-only (unless ``writable``, for a change).
+    """
     from .remote import RemoteGraph, is_endpoint
 
     if is_endpoint(location):
         return RemoteGraph(location)
     path = existing_graph_path(location)
     if path.is_dir():
+        if not writable and not os.access(path, os.W_OK):
+            store, lock = _open_read_only(path)
+            graph = Graph(store, location)
+            graph.lock = lock
+            return graph
         return Graph(_open_store(path, create=False), location)
     fmt = rdf_format(path, readable=True)
     if fmt == ox.RdfFormat.RDF_XML:
