@@ -279,3 +279,15 @@ def extractor(nlp):
     from newsgraph.extract import Extractor
 
     return Extractor(nlp)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A read-only ``newsgraph serve`` over the handmade graph, for the serve and query-endpoint paths."""
+    from test_serve import start, stop
+
+    path = tmp_path_factory.mktemp("served") / "handmade.nq"
+    write_documents(str(path), handmade_documents())
+    endpoint = start(path)
+    yield endpoint
+    stop(endpoint)

@@ -22,9 +22,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from conftest import canary_server, count_query, handmade_documents, write_documents
+from conftest import canary_server, count_query
 from test_read import HOSTILE, hostile_table
-from test_serve import FORM, form, http, start, stop
+from test_serve import FORM, form, http
 
 REFUSED = re.compile(r"^Error: (SERVICE|LOAD) is (not allowed|a SPARQL update)")
 
@@ -71,14 +71,7 @@ def canary(_canary_server):
     return _canary_server
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """A read-only server over the handmade graph, for the serve and query-endpoint paths."""
-    path = tmp_path_factory.mktemp("hostile") / "handmade.nq"
-    write_documents(str(path), handmade_documents())
-    endpoint = start(path)
-    yield endpoint
-    stop(endpoint)
+# ``served``: the read-only server over the handmade graph, from conftest.
 
 
 @pytest.mark.parametrize("path", PATHS)

@@ -225,16 +225,7 @@ def test_nesting_within_the_limit_still_runs(cli, handmade_ttl):
     assert cli.ok("query", handmade_ttl, "ASK " + "{" * 200 + "}" * 200).stdout == "yes\n"
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    from conftest import handmade_documents, write_documents
-    from test_serve import start, stop
-
-    path = tmp_path_factory.mktemp("limits") / "handmade.nq"
-    write_documents(str(path), handmade_documents())
-    endpoint = start(path)
-    yield endpoint
-    stop(endpoint)
+# ``served``: the read-only server over the handmade graph, from conftest.
 
 
 def post(url: str, body: bytes, media: str) -> tuple[int, str]:
