@@ -212,9 +212,8 @@ class ArgumentFinder:
             group = filled[0]
             if trigger.pos_ in _NOUNS and realised[0] == "subject" and len(group) != 2:
                 return []  # "X, Y and Z were in talks": with whom is not said
-            if frame.reciprocal is not None and not any(
-                    c.lower_ in frame.reciprocal for c in trigger.children if c.dep_ in ("advmod", "prt", "dobj")):
-                return []  # "X and Y stood together" is not "X and Y fought together"
+            if not frame.reciprocal:
+                return []  # "X and Y stood together" says not alongside whom
             pairs = [(a, b) for i, a in enumerate(group) for b in group[i + 1:]]
         elif len(realised) > 1:  # "X and Y joined forces with the army": not with each other
             for i, side in enumerate(filled):

@@ -259,8 +259,6 @@ class _DocExtraction:
             part: list[Token] = []
             parts: list[list[Token]] = []
             ent = self._without_caps_dateline(ent)
-            if ent is None:
-                continue
             if cls == "Person" and len(ent) > 1 and ent[-1].lower_ in self.ex.org_words:
                 cls = "Organization"  # "the Tarsk Brigades", "Halden Guard": a body, not a person
             for t in ent:
@@ -301,7 +299,7 @@ class _DocExtraction:
                 if m is not None:
                     yield replace(m, title=title) if title and len(parts) == 1 else m
 
-    def _without_caps_dateline(self, ent: Span) -> Span | None:
+    def _without_caps_dateline(self, ent: Span) -> Span:
         """"SAN ANTONIO SBC Communications": a capitalised dateline place run into the name that follows."""
         if not (ent.start == ent.sent.start or self.doc[ent.start - 1].text.strip() == ""):
             return ent
@@ -486,7 +484,8 @@ class _DocExtraction:
 
     def _repeat_extra(self, m: Mention) -> None:
         """The other occurrences of a name found in an argument slot are mentions of it too."""
-        for match in re.finditer(r"(?<!\w)" + re.escape(m.text) + r"(?!\w)", self.text):
+        pattern = _names_regex({m.text: m.cls})
+        for match in pattern.finditer(self.text) if pattern is not None else ():
             span = self.doc.char_span(match.start(), match.end())
             if span is None or match.start() == m.start or any(t.i in self.by_token or t.i in self.dateline for t in span):
                 continue

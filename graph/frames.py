@@ -68,9 +68,8 @@ class Frame:
     light_verbs: frozenset[str] = frozenset()  # verbs whose subject takes part in a noun trigger's event
     unless: tuple[dict, ...] = ()  # children of the trigger that undo it, as in patterns
     negating_heads: frozenset[str] = frozenset()  # verbs over the trigger that undo it: "the alliance ... collapsed"
-    #: when one slot names every party ("X and Y met"): ``None`` pairs them up, an empty set never does,
-    #: and words ("together") pair them only when one of them modifies the trigger ("X and Y fought together")
-    reciprocal: frozenset[str] | None = None
+    #: whether one slot naming every party pairs them up: "X and Y met", but not "X and Y stood" (alongside whom?)
+    reciprocal: bool = True
     purpose_verbs: frozenset[str] = frozenset()  # "talks to buy Y": verbs whose object fills the purpose slot
 
 
@@ -172,12 +171,8 @@ def parse_spec(raw: dict[str, Any], source: str, classes: frozenset[str]) -> Rel
             companion = Companion(deps=tuple(words(f["with"].get("dep", ["dobj"]), lexicon, where)),
                                   lemmas=frozenset(words(f["with"]["lemmas"], lexicon, where)))
         reciprocal = f.get("reciprocal", True)
-        if reciprocal is True:
-            reciprocal = None
-        elif reciprocal is False:
-            reciprocal = frozenset()
-        else:
-            reciprocal = frozenset(words(reciprocal, lexicon, where + " reciprocal"))
+        if not isinstance(reciprocal, bool):
+            raise NewsgraphError(f"{where}: 'reciprocal' must be true or false, got {reciprocal!r}")
         frames.append(Frame(
             name=f"{prop}.{f.get('name', i)}",
             prop=prop,
