@@ -66,3 +66,16 @@ def test_bad_gold_file_is_one_clear_error(tmp_path):
     result = CliRunner().invoke(main, ["evaluate", str(bad)])
     assert result.exit_code == 1
     assert "bad.jsonl:2" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.model
+def test_relations_the_gold_does_not_annotate_are_not_scored():
+    """An ``attacked`` edge is neither a hit nor a false positive: the gold sets annotate three relations only."""
+    gold = {"id": "a1", "text": "The Halden Guard shelled Dunmara and seized Port Abrel on Monday.",
+            "entities": [{"type": "Organization", "names": ["Halden Guard"]},
+                         {"type": "Location", "names": ["Dunmara"]}, {"type": "Location", "names": ["Port Abrel"]}],
+            "relations": [{"relation": "captured", "subject": ["Halden Guard"], "object": ["Port Abrel"]}]}
+    ev = evaluate([gold])
+    doc = ev.documents[0]
+    assert (doc.tp_gold, doc.gold, doc.system) == (1, 1, 1)
+    assert doc.false_positives == [] and "attacked" not in doc.per_relation

@@ -381,3 +381,12 @@ def test_every_pattern_names_declared_terms_and_validates(nlp):
             names = {n["RIGHT_ID"] for n in p["pattern"]}
             assert "trigger" in names
             assert "object" in names or p.get("reciprocal"), p["rule"]
+
+
+@pytest.mark.model
+def test_a_sentence_stating_a_fact_twice_gives_it_once(nlp, extractor):
+    """"formed a partnership with" matches a pattern (formed … with) and a frame (partnership): one relation."""
+    text = "The Ember Party formed a military partnership with the Brightwater Front."
+    relations = extractor(nlp(prepare(text)), text).relations
+    assert [(r.subject.text, r.prop, r.object.text) for r in relations] == [
+        ("Ember Party", "alliedTo", "Brightwater Front")]
