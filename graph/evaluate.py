@@ -58,6 +58,7 @@ class DocScore:
     ent_tp_gold: int = 0
     ent_type_ok: int = 0
     fragments: int = 0
+    split_entities: list[tuple[str, list[str]]] = field(default_factory=list)  # (gold name, the nodes it became)
     per_relation: dict[str, list[int]] = field(default_factory=dict)  # rel → [tp_sys, system, tp_gold, gold]
 
 
@@ -173,6 +174,7 @@ def score_document(gold: dict, result: DocumentResult) -> DocScore:
 
     gold_ents = [({norm(n) for n in e["names"]}, e["type"]) for e in gold.get("entities", [])]
     hit_count = [0] * len(gold_ents)
+    hit_nodes: list[list[str]] = [[] for _ in gold_ents]
     for node, ts in types.items():
         sc.ent_system += 1
         sn = names_of(node)
@@ -181,11 +183,13 @@ def score_document(gold: dict, result: DocumentResult) -> DocScore:
             sc.ent_tp_sys += 1
             for i in idx:
                 hit_count[i] += 1
+                hit_nodes[i].append(" / ".join(sorted(sn)))
             if gold_ents[idx[0]][1] in ts:
                 sc.ent_type_ok += 1
     sc.ent_gold = len(gold_ents)
     sc.ent_tp_gold = sum(1 for h in hit_count if h)
     sc.fragments = sum(max(0, h - 1) for h in hit_count)
+    sc.split_entities = [(sorted(gn)[0], sorted(hit_nodes[i])) for i, (gn, _) in enumerate(gold_ents) if hit_count[i] > 1]
     return sc
 
 
@@ -232,6 +236,8 @@ class Evaluation:
                     lines.append(f"MISS {d.id}: {rel}\n     | {evidence}")
                 for rel, sentence in d.false_positives:
                     lines.append(f"FP   {d.id}: {rel}\n     | {sentence}")
+                for name, nodes in d.split_entities:
+                    lines.append(f"SPLIT {d.id}: {name} became {len(nodes)} nodes: " + " | ".join(nodes))
         lines.append(f"{'relation':<12} {'P':>6} {'R':>6} {'F1':>6} {'gold':>5}")
         for rel, (p, r, f, n) in self.per_relation().items():
             lines.append(f"{rel:<12} {p:6.3f} {r:6.3f} {f:6.3f} {n:5d}")

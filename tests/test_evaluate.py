@@ -79,3 +79,23 @@ def test_relations_the_gold_does_not_annotate_are_not_scored():
     doc = ev.documents[0]
     assert (doc.tp_gold, doc.gold, doc.system) == (1, 1, 1)
     assert doc.false_positives == [] and "attacked" not in doc.per_relation
+
+
+def test_a_gold_entity_split_into_two_nodes_is_reported_as_a_fragment():
+    """A user fixing the resolver needs to see which names became several nodes, not just a count."""
+    from newsgraph.records import Article, DocumentResult, Entity
+
+    gold = {"id": "s1", "text": "Corvane Holdings said on Monday that Corvane would expand.",
+            "entities": [{"type": "Organization", "names": ["Corvane Holdings", "Corvane"]},
+                         {"type": "Person", "names": ["Ilse Varga"]}],
+            "relations": []}
+    split = DocumentResult(Article("s1", gold["text"]), (Entity("Corvane Holdings", "Organization", ()),
+                                                         Entity("Corvane", "Organization", ()),
+                                                         Entity("Ilse Varga", "Person", ())), ())
+    sc = score_document(gold, split)
+    assert sc.fragments == 1
+    assert sc.split_entities == [("corvane", ["corvane", "corvane holdings"])]
+    merged = DocumentResult(Article("s1", gold["text"]), (Entity("Corvane Holdings", "Organization", ("Corvane",)),
+                                                          Entity("Ilse Varga", "Person", ())), ())
+    sc = score_document(gold, merged)
+    assert sc.fragments == 0 and sc.split_entities == []
