@@ -16,9 +16,9 @@ from dataclasses import replace
 from functools import lru_cache
 
 from .records import Entity, Fact, Mention, Relation
+from .resources import load_json
 
 _REGNAL = re.compile(r"\s+(?:[ivx]{1,4}|jr|sr)$")
-_GENERIC_ORG_WORDS = {"party", "movement", "group", "front", "organization", "organisation", "alliance", "army", "militia"}
 _TIE_ORDER = ("Organization", "Person", "Location")
 _SMALL_WORDS = {"of", "the", "and", "for", "de", "al", "el", "in", "on", "&"}
 
@@ -88,6 +88,81 @@ def gazetteer() -> frozenset[str]:
     return frozenset(n.casefold() for n in names)
 
 
+@lru_cache(maxsize=1)
+def _name_words() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Legal suffixes ("Inc"), organisation nouns ("party") and nationality adjectives, case-folded."""
+    data = load_json("names.json")
+    return (frozenset(normalize(w) for w in data["org_suffixes"]), frozenset(normalize(w) for w in data["org_nouns"]),
+            frozenset(normalize(w) for w in load_json("demonyms.json")["adjectives"]))
+
+
+@lru_cache(maxsize=1)
+def _place_aliases() -> dict[str, str]:
+    """Names of one country or region → one key: "UK", "Britain" and "United Kingdom" → "country:GBR"."""
+    data = load_json("names.json")
+    out = {normalize(k): f"country:{v}" for k, v in data["country_aliases"].items()}
+    out.update({normalize(k): normalize(v) for k, v in data["place_aliases"].items()})
+    try:
+        import pycountry
+    except ImportError:
+        return out
+    for c in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            if hasattr(c, attr):
+                out.setdefault(normalize(getattr(c, attr)), f"country:{c.alpha_3}")
+    return out
+
+
+def place_key(name: str) -> str:
+    """Comparison key of a non-person name, with the names of one country made one."""
+    k = normalize(name)
+    return _place_aliases().get(k, k)
+
+
+def strip_suffixes(words: list[str], places: bool = True) -> list[str]:
+    """An organisation's name without its trailing legal suffix, organisation noun or seat: "Noranda Inc" → "Noranda".
+
+    Words are stripped from the end while at least one word remains; with ``places`` a trailing city
+    ("Inter Milan") goes too, and without it only legal suffixes do ("General Electric Co" → "General Electric").
+    """
+    suffixes, nouns, _ = _name_words()
+    out = list(words)
+    while len(out) > 1:
+        if len(out) > 2 and " ".join(out[-2:]) in suffixes:
+            out = out[:-2]
+        elif out[-1] in suffixes or (places and (out[-1] in nouns or out[-1] in gazetteer())):
+            out = out[:-1]
+        else:
+            break
+    while len(out) > 1 and out[-1] in _SMALL_WORDS:
+        out = out[:-1]
+    return out
+
+
+def strip_modifiers(words: list[str]) -> list[str]:
+    """An organisation's name without the country or body it belongs to: "UN Security Council" → "Security Council"."""
+    _, _, nationalities = _name_words()
+    out = list(words)
+    while len(out) > 1 and (out[0] in nationalities or out[0] in gazetteer() or (len(out[0]) <= 3 and out[0].isalpha()
+                                                                                 and out[0] not in _SMALL_WORDS)):
+        out = out[1:]
+    return out
+
+
+_NAME_WORD = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?")
+
+
+def _person_like(m: Mention) -> bool:
+    """A two- or three-word name typed otherwise that reads as a person's: capitalised words, no place, no org word."""
+    words = m.text.split()
+    if m.cls == "Person" or not 2 <= len(words) <= 3 or not all(_NAME_WORD.fullmatch(w) for w in words):
+        return False
+    suffixes, nouns, nationalities = _name_words()
+    folded = [w.casefold() for w in words]
+    return normalize(m.text) not in gazetteer() and not any(
+        w in suffixes or w in nouns or w in nationalities or w in gazetteer() for w in folded)
+
+
 def surnames(mentions: list[Mention]) -> set[str]:
     """The surnames of the people named in full ("Tarek Osman" → "osman")."""
     return {person_key(m.text) for m in mentions if m.cls == "Person" and len(m.text.split()) > 1}
@@ -133,7 +208,9 @@ def _one_edit(a: str, b: str) -> bool:
 
 def _could_be_person(m: Mention) -> bool:
     """A one-word name the model typed otherwise ("Osman's" as an organisation) may still be a surname."""
-    return m.cls == "Organization" and not _is_acronym(m.text)
+    if _is_acronym(m.text):
+        return False
+    return m.cls == "Organization" or (m.cls == "Location" and normalize(m.text) not in gazetteer())
 
 
 class _Clusters:
@@ -164,6 +241,8 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
         k = normalize(m.name or m.text)
         if m.cls == "Person":
             k = _REGNAL.sub("", k)  # "John Paul II" and "John Paul"
+        else:
+            k = place_key(m.name or m.text)  # "UK" and "Britain"
         if k in by_key:
             cl.union(by_key[k], i)
         else:
@@ -174,14 +253,35 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
         if (_is_acronym(b.text) and text[a.end:b.start].strip() == "(" and text[b.end:b.end + 1] == ")"
                 and abbreviates(b.text, a.text)):
             cl.union(i, i + 1)
-    # "Green" and "Green party"; "S. Sudan" and "South Sudan"
+    # "Green" and "Green party", "Noranda" and "Noranda Inc", "Security Council" and "UN Security Council": a name
+    # that is a longer organisation's name without its suffix or its modifier, when only one such organisation is named
+    # (two armies stay apart from "the army"). A country's name is never a short form ("Singapore Airlines").
+    places = gazetteer()
+    shortened: dict[str, set[int]] = {}  # without a legal suffix
+    loosely: dict[str, set[int]] = {}  # without an organisation noun, seat or modifier too
     for i, m in enumerate(ms):
-        k = normalize(m.text)
-        words = k.split()
-        if m.cls == "Organization" and len(words) > 1 and words[-1] in _GENERIC_ORG_WORDS:
-            short = " ".join(words[:-1])
-            if short in by_key:
-                cl.union(i, by_key[short])
+        words = normalize(m.text).split()
+        if m.cls != "Organization" or len(words) < 2:
+            continue
+        bare, tail = strip_suffixes(words, places=False), strip_suffixes(words)
+        if len(bare) < len(words):
+            shortened.setdefault(" ".join(bare), set()).add(i)
+        for variant in (tail, strip_modifiers(words), strip_modifiers(tail)):
+            if len(variant) < len(bare):
+                loosely.setdefault(" ".join(variant), set()).add(i)
+    # Without its organisation noun a name may be its owner's ("EU Commission", "Gates Foundation"): that
+    # short form must be no acronym, surname or nationality.
+    family = surnames(ms)
+    _, _, nationalities = _name_words()
+    for short, longs in list(shortened.items()) + list(loosely.items()):
+        j = by_key.get(short)
+        if j is None or ms[j].cls == "Person" or short in places or len(short) < 2:
+            continue
+        if longs is loosely.get(short) and (_is_acronym(ms[j].text) or short in family or short in nationalities):
+            continue
+        roots = {cl.find(i) for i in longs} - {cl.find(j)}
+        if len(roots) == 1:
+            cl.union(j, roots.pop())
     # Names are compared through indexes, not pair by pair: a long article names thousands of things.
     spelled_out: dict[tuple[str, tuple[str, ...]], list[int]] = {}  # (first letter, other words) → mentions
     for j, o in enumerate(ms):
@@ -200,15 +300,17 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
     orgs: dict[tuple[str, ...], int] = {}
     for i, m in enumerate(ms):
         if m.cls == "Organization":
-            orgs.setdefault(tuple(normalize(m.text).split()), i)
+            orgs.setdefault(tuple(strip_suffixes(normalize(m.text).split(), places=False)), i)  # "London Exchange plc"
     by_ends: dict[tuple[str, str], list[tuple[str, ...]]] = {}
     for words in orgs:
         if words:
             by_ends.setdefault((words[0], words[-1]), []).append(words)
     longer: dict[tuple[str, ...], list[int]] = {}
     for i, m in enumerate(ms):
-        words = tuple(normalize(m.text).split())
-        if m.cls != "Organization" or len(words) < 2:
+        if m.cls != "Organization":
+            continue
+        words = tuple(strip_suffixes(normalize(m.text).split(), places=False))
+        if len(words) < 2:
             continue
         if words not in longer:
             longer[words] = [orgs[other] for other in by_ends[(words[0], words[-1])]
@@ -217,14 +319,31 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
         if len(roots) == 1:
             cl.union(i, roots.pop())
     # surnames and first-name-less forms of people; first names alone ("Nelson")
-    people = [i for i in idx if ms[i].cls == "Person"]
+    # A full name the model typed as a place or organisation ("Frankie Osei" as a place) counts when it reads as a
+    # person's; its surname alone then makes it a person. Two organisation-typed names never pair this way:
+    # "Kataib Zorro" and "Zorro" are as likely one armed group and another.
+    people = [i for i in idx if ms[i].cls == "Person" or _person_like(ms[i])]
     by_surname: dict[str, set[int]] = {}
     by_first: dict[str, set[int]] = {}
     for i in people:
         words = _REGNAL.sub("", normalize(ms[i].text)).split()
         if len(words) > 1:
-            by_surname.setdefault(person_key(ms[i].text), set()).add(cl.find(i))
-            by_first.setdefault(words[0], set()).add(cl.find(i))
+            by_surname.setdefault(person_key(ms[i].text), set()).add(i)
+            if ms[i].cls == "Person":
+                by_first.setdefault(words[0], set()).add(i)
+    personal: set[int] = set()  # mentions a surname made a person
+    # "Abu Hamza" for "Abu Hamza al-Masri": the leading words of one longer name, and of no other
+    by_start: dict[tuple[str, ...], set[int]] = {}
+    for i in people:
+        if ms[i].cls == "Person":
+            words = tuple(_REGNAL.sub("", normalize(ms[i].text)).split())
+            for n in range(2, len(words)):
+                by_start.setdefault(words[:n], set()).add(i)
+    for i in people:
+        if ms[i].cls == "Person":
+            roots = {cl.find(j) for j in by_start.get(tuple(_REGNAL.sub("", normalize(ms[i].text)).split()), ())}
+            if len(roots - {cl.find(i)}) == 1 and len(roots) == 1:
+                cl.union(i, roots.pop())
     by_length: dict[int, list[str]] = {}
     for k in by_surname:
         if len(k) >= 6:
@@ -236,9 +355,12 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
             continue
         key = _ARTICLE.sub("", words[0])
         for table in (by_surname, by_first):
-            roots = {cl.find(j) for j in table.get(key, ())}
+            found = [j for j in table.get(key, ()) if ms[j].cls == "Person" or m.cls != "Organization" or ms[j].cls != "Organization"]
+            roots = {cl.find(j) for j in found}
             if len(roots) == 1:
                 cl.union(i, roots.pop())
+                if any(ms[j].cls != "Person" for j in found) or m.cls != "Person":
+                    personal.update((i, *found))
                 break
         else:  # a misspelt surname: "Lindqvistt" for "Lindqvist"
             if m.cls == "Person" and len(key) >= 6:
@@ -253,6 +375,9 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
     for i, m in enumerate(ms):
         if not _is_acronym(m.text) and len(m.text.split()) > 1:
             long_names.setdefault(_initials(m.text), set()).add(cl.find(i))
+            bare = strip_suffixes(normalize(m.text).split(), places=False) if m.cls == "Organization" else []
+            if 1 < len(bare) < len(m.text.split()):  # "GE" for "General Electric Co."
+                long_names.setdefault(_initials(" ".join(bare)), set()).add(cl.find(i))
     for i, m in enumerate(ms):
         if _is_acronym(m.text):
             targets = long_names.get(m.text.replace(".", "").replace("&", "").upper(), set())
@@ -264,16 +389,17 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
         groups.setdefault(cl.find(i), []).append(m)
     ents: list[Entity] = []
     owner: dict[Mention, Entity] = {}
+    made_person = {cl.find(i) for i in personal}
     for root in sorted(groups):
         group = groups[root]
-        ent = _entity(group)
+        ent = _entity(group, person=root in made_person)
         ents.append(ent)
         for m in group:
             owner[m] = ent
     return ents, owner
 
 
-def _entity(group: list[Mention]) -> Entity:
+def _entity(group: list[Mention], person: bool = False) -> Entity:
     surface = Counter(_clean_surface(m.text) for m in group)
     surface.update(_clean_surface(m.name) for m in group if m.name)
     surface.update(_clean_surface(f"{m.title} {m.text}") for m in group if m.title)  # "Pope John Paul" is a name too
@@ -285,6 +411,8 @@ def _entity(group: list[Mention]) -> Entity:
     cls = max(classes, key=lambda c: (classes[c], _TIE_ORDER.index(c) if c in _TIE_ORDER else -1))
     if any(m.cls == "Person" and len(m.text.split()) > 1 for m in group) and "Location" not in classes:
         cls = "Person"
+    elif person and not any(normalize(m.text) in gazetteer() for m in group):
+        cls = "Person"  # a surname written alone: "Osei" after "Frankie Osei", whatever the model typed
     label = _clean_surface(longest.name or longest.text)
     names = tuple(sorted(n for n in surface if n != label))
     return Entity(label=label, cls=cls, names=names, mentions=len(group))

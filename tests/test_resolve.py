@@ -1,0 +1,87 @@
+"""Mentions → entities on tables of mention records: which names of one article are one thing. No model here.
+
+Every row is a construction with invented names, and every merge has a row where ambiguity or ownership
+keeps the names apart: a wrong merge joins two actors' facts, which costs more than a missing one.
+"""
+from __future__ import annotations
+
+import pytest
+
+from newsgraph.records import Mention
+from newsgraph.resolve import entities
+
+
+def resolved(*names: tuple[str, str]) -> tuple[set[frozenset[str]], dict[str, str]]:
+    """The entities of an article naming ``names`` ((text, class) in order): their name sets and each name's class."""
+    mentions, text = [], ""
+    for i, (name, cls) in enumerate(names):
+        start = len(text)
+        text += name + ". "
+        mentions.append(Mention(start, start + len(name), name, cls, i))
+    ents, _ = entities(mentions, text)
+    groups = {frozenset((e.label, *e.names)) for e in ents}
+    classes = {n: e.cls for e in ents for n in (e.label, *e.names)}
+    return groups, classes
+
+
+ORG, PER, LOC = "Organization", "Person", "Location"
+
+ONE = [
+    pytest.param([("Tavrel Inc.", ORG), ("Tavrel", ORG)], id="legal suffix"),
+    pytest.param([("Brisk Air Lines", ORG), ("Brisk", ORG)], id="two-word suffix"),
+    pytest.param([("Ostrava Mining Holding SA", ORG), ("Ostrava Mining", ORG)], id="suffixes in a row"),
+    pytest.param([("Verdant Party", ORG), ("Verdant", ORG)], id="organisation noun"),
+    pytest.param([("UN Tariff Council", ORG), ("Tariff Council", ORG)], id="owning body in front"),
+    pytest.param([("Kenyan Rowing Society", ORG), ("Rowing Society", ORG)], id="nationality in front"),
+    pytest.param([("Greyfield Electric Co.", ORG), ("GE", ORG)], id="initials without the suffix"),
+    pytest.param([("Harwick Stock Exchange plc", ORG), ("Harwick Exchange", ORG)], id="inner words and a suffix"),
+    pytest.param([("Britain", LOC), ("UK", LOC), ("United Kingdom", LOC)], id="one country's names"),
+    pytest.param([("Russian Federation", LOC), ("Russia", LOC)], id="official and short country names"),
+    pytest.param([("Frankie Osei", LOC), ("Osei", LOC)], id="a person typed as a place"),
+    pytest.param([("Tamsin Adeyemi", LOC), ("Adeyemi", ORG)], id="a person typed two ways"),
+    pytest.param([("Abu Sayf", PER), ("Abu Sayf al-Rimi", PER)], id="leading words of a full name"),
+    pytest.param([("Lena Okafor", PER), ("Okafor", ORG)], id="a surname typed as an organisation"),
+]
+
+APART = [
+    pytest.param([("Kenyan Army", ORG), ("Chadian Army", ORG), ("Army", ORG)], id="two armies and 'the army'"),
+    pytest.param([("ZDA Commission", ORG), ("ZDA", ORG)], id="a body and its owner"),
+    pytest.param([("Halvorsen Foundation", ORG), ("Mira Halvorsen", PER), ("Halvorsen", PER)],
+                 id="a foundation named for a person", marks=pytest.mark.joined("Mira Halvorsen", "Halvorsen")),
+    pytest.param([("Mira Halvorsen Institute", ORG), ("Mira Halvorsen", PER)], id="an institute and its founder"),
+    pytest.param([("Singapore Airlines", ORG), ("Singapore", LOC)], id="a company and its country"),
+    pytest.param([("Kataib Zorrah", ORG), ("Zorrah", ORG)], id="two groups sharing a word"),
+    pytest.param([("Lena Okafor", PER), ("Daniel Okafor", PER), ("Okafor", PER)], id="two people sharing a surname"),
+    pytest.param([("Abu Sayf al-Rimi", PER), ("Abu Sayf al-Nuri", PER), ("Abu Sayf", PER)],
+                 id="two full names sharing their first words"),
+    pytest.param([("Tavrel Inc.", ORG), ("Tavrel Group", ORG), ("Tavrel", ORG)], id="two companies sharing a word"),
+]
+
+
+@pytest.mark.parametrize("names", ONE)
+def test_names_of_one_thing_become_one_entity(names):
+    groups, _ = resolved(*names)
+    assert groups == {frozenset(n for n, _ in names)}
+
+
+@pytest.mark.parametrize("names", APART)
+def test_ambiguous_or_owned_names_stay_apart(names, request):
+    """Each name is an entity of its own, but for the pair a row says is joined."""
+    groups, _ = resolved(*names)
+    marker = request.node.get_closest_marker("joined")
+    joined = frozenset(marker.args) if marker else None
+    expected = {joined} if joined else set()
+    expected |= {frozenset([n]) for n, _ in names if not joined or n not in joined}
+    assert groups == expected
+
+
+@pytest.mark.parametrize("names", [p for p in ONE if p.id in ("a person typed as a place", "a person typed two ways",
+                                                               "a surname typed as an organisation")])
+def test_a_surname_written_alone_makes_the_name_a_person(names):
+    _, classes = resolved(*names)
+    assert {classes[n] for n, _ in names} == {PER}
+
+
+def test_a_place_keeps_its_class_when_a_surname_matches_no_one():
+    _, classes = resolved(("Frankie Osei", LOC), ("Accra", LOC))
+    assert classes["Accra"] == LOC
