@@ -129,6 +129,13 @@ class ArgumentFinder:
             if verb.pos_ in ("VERB", "AUX") and (verb.lemma_ in _COPULAS or verb.lemma_.lower() in frame.light_verbs):
                 found = self.doc.find_subject(verb, ("nsubj",))
                 return [found] if found is not None else []
+        if trigger.dep_ == "pobj" and head.dep_ == "prep" and head.lower_ in frame.adjunct_preps:
+            verb = head.head  # "X attacked the town in alliance with Y"; the parser may hang it on the object
+            if verb.pos_ in _NOUNS and verb.dep_ in _OBJECT_DEPS:
+                verb = verb.head
+            if verb.pos_ in ("VERB", "AUX"):
+                found = self.doc.find_subject(verb, ("nsubj",))
+                return [found] if found is not None else []
         if trigger.dep_ == "attr" and head.lemma_ in _COPULAS:  # "X and Y are allies"
             return [c for c in head.children if c.dep_ == "nsubj"]
         return []

@@ -36,7 +36,7 @@ PREP_SLOT = "prep:"  # "prep:with", "prep:of", "prep:between" ...
 _SPEC_KEYS = {"property", "symmetric", "comment", "lexicon", "frames", "patterns", "classes",
               "object_owner_classes", "not_remote", "unless_modifier"}
 _FRAME_KEYS = {"name", "pos", "lemmas", "with", "roles", "classes", "light_verbs", "unless", "negating_heads",
-               "reciprocal", "purpose_verbs", "comment"}
+               "reciprocal", "purpose_verbs", "adjunct_preps", "comment"}
 _WITH_KEYS = {"dep", "lemmas"}
 _PATTERN_KEYS = {"rule", "subject", "subject_deps", "object_classes", "reciprocal", "hyphen_before_trigger",
                  "object_owner_classes", "unless", "negating_heads", "pattern", "comment"}
@@ -71,6 +71,9 @@ class Frame:
     #: whether one slot naming every party pairs them up: "X and Y met", but not "X and Y stood" (alongside whom?)
     reciprocal: bool = True
     purpose_verbs: frozenset[str] = frozenset()  # "talks to buy Y": verbs whose object fills the purpose slot
+    #: prepositions that make a noun trigger an adjunct of any clause, whose subject then takes part:
+    #: "X attacked the town in alliance with Y", "X rejoined the cabinet under a pact with Y"
+    adjunct_preps: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,7 @@ def parse_spec(raw: dict[str, Any], source: str, classes: frozenset[str]) -> Rel
             negating_heads=frozenset(words(f.get("negating_heads", []), lexicon, where)),
             reciprocal=reciprocal,
             purpose_verbs=frozenset(words(f.get("purpose_verbs", []), lexicon, where)),
+            adjunct_preps=frozenset(words(f.get("adjunct_preps", []), lexicon, where)),
         ))
     for p in raw.get("patterns", []):
         _check_keys(f"{source}: pattern {p.get('rule', '?')}", p, _PATTERN_KEYS)
