@@ -77,7 +77,7 @@ class ArgumentFinder:
                     return [trigger.head]  # "the town captured by Y", "X, seized by Y"
                 found = self.doc.find_subject(trigger, ("nsubjpass",))
                 return [found] if found is not None else []
-            objs = [c for c in trigger.children if c.dep_ in _OBJECT_DEPS]
+            objs = [c for c in trigger.children if c.dep_ in _OBJECT_DEPS] or self._premodified_object(trigger)
             if objs:
                 return objs
             if trigger.dep_ == "relcl" and not any(
@@ -90,6 +90,14 @@ class ArgumentFinder:
             return [p for h in hosts for c in h.children if c.dep_ in ("prep", "agent") and c.lower_ == word
                     for p in c.children if p.dep_ == "pobj"]
         return []
+
+    def _premodified_object(self, trigger: Token) -> list[Token]:
+        """"met visiting Chancellor X": the parser takes the participle for a verb and X for its object."""
+        words = self.doc.lex["premodifying_participles"]
+        return [o for c in trigger.children
+                if c.i == trigger.i + 1 and c.tag_ in ("VBG", "VBN") and c.lemma_.lower() in words
+                and not any(g.dep_ in ("nsubj", "nsubjpass", "aux", "auxpass") for g in c.children)
+                for o in c.children if o.dep_ in _OBJECT_DEPS and o.pos_ == "PROPN"]
 
     def _noun_slot(self, frame: Frame, trigger: Token, companion: Token | None, slot: str) -> list[Token]:
         if slot == "subject":

@@ -421,7 +421,7 @@ class _DocExtraction:
             if owners or lemma not in self.ex.titles:
                 return owners
         elif lemma in self.ex.place_nouns and tok.pos_ == "NOUN":
-            return self._owners(tok, depth)
+            return self._place_itself(tok, depth) or self._owners(tok, depth)
         for c in tok.children:
             if c.dep_ == "appos":
                 m = self.by_token.get(c.i)
@@ -433,13 +433,14 @@ class _DocExtraction:
             return self._unrecognised_name(tok)
         return []
 
-    def _unrecognised_name(self, tok: Token) -> list[Mention]:
+    def _unrecognised_name(self, tok: Token, cls: str | None = None) -> list[Mention]:
         """A proper noun in an argument slot that the entity recognizer missed ("Recep Tayyip Erdogan").
 
         The name is the noun with the proper nouns compounded before it; its
-        class is Location for a gazetteer place, Organization when a word of
-        it names a body ("State", "Front"), else Person for two or more words
-        and Organization for one.
+        class is ``cls`` when the caller knows it ("the town of X"), else Location
+        for a gazetteer place, Organization when a word of it names a body
+        ("State", "Front"), else Person for two or more words and Organization
+        for one.
         """
         if tok.ent_type_ not in ("", "PRODUCT", "WORK_OF_ART", "LAW", "EVENT", "NORP") or self._in_headline(tok):
             return []
@@ -465,22 +466,23 @@ class _DocExtraction:
         m = self._mention(words, "Organization")
         if m is None:
             return []
-        lowered = [w.lower_ for w in words]
-        if titled:
-            cls = "Person"
-        elif resolve.normalize(m.text) in resolve.gazetteer() or (len(words) > 1 and words[-1].lemma_.lower() in self.ex.facilities):
-            cls = "Location"  # "Ostra Dam": a named facility is a place
-        elif (any(w in self.ex.org_words for w in lowered) or len(words) == 1
-              or (tok.dep_ == "compound" and tok.head.lemma_.lower() in self.ex.org_words)):
-            cls = "Organization"  # "the Sable Hand movement"
-        else:
-            cls = "Person"
-        m = replace(m, cls=cls)
+        m = replace(m, cls=cls or self._name_class(tok, words, m, titled))
         self.extra.append(m)
         for w in words:
             self.by_token.setdefault(w.i, m)
         self._repeat_extra(m)
         return [m]
+
+    def _name_class(self, tok: Token, words: list[Token], m: Mention, titled: bool) -> str:
+        lowered = [w.lower_ for w in words]
+        if titled:
+            return "Person"
+        if resolve.normalize(m.text) in resolve.gazetteer() or (len(words) > 1 and words[-1].lemma_.lower() in self.ex.facilities):
+            return "Location"  # "Ostra Dam": a named facility is a place
+        if (any(w in self.ex.org_words for w in lowered) or len(words) == 1
+                or (tok.dep_ == "compound" and tok.head.lemma_.lower() in self.ex.org_words)):
+            return "Organization"  # "the Sable Hand movement"
+        return "Person"
 
     def _repeat_extra(self, m: Mention) -> None:
         """The other occurrences of a name found in an argument slot are mentions of it too."""
@@ -496,6 +498,19 @@ class _DocExtraction:
 
     def _in_headline(self, tok: Token) -> bool:
         return self._sentence_of(tok) == 0 and len(self.sents) > 1 and _title_case(self.sents[0])
+
+    def _place_itself(self, tok: Token, depth: int) -> list[Mention]:
+        """The place a place noun names: "the Moslem enclave of Zepa" is Zepa, "the town, Bor," is Bor."""
+        found = []
+        for c in tok.children:
+            names = [p for p in c.children if p.dep_ == "pobj"] if c.dep_ == "prep" and c.lower_ == "of" else \
+                [c] if c.dep_ == "appos" else []
+            for p in names:
+                if p.pos_ == "PROPN" and p.i not in self.by_token and not p.ent_type_:
+                    found += self._unrecognised_name(p, cls="Location")  # "the enclave of Dunmara" names a place
+                else:
+                    found += self.mentions_of(p, depth + 1)
+        return list(dict.fromkeys(m for m in found if m.cls == "Location"))
 
     def _owners(self, tok: Token, depth: int) -> list[Mention]:
         """Who a group noun stands for: "Osman's forces", "CLF fighters", "the village of X"."""
