@@ -250,6 +250,10 @@ class _DocExtraction:
             if words and ent[0].text[:1].isupper() and (words[-1] in self.ex.facilities or words[0] in self.ex.facilities):
                 cls = "Location"  # "Gate 9", "the Danish Embassy": named facilities are places
             root = ent.root
+            after = self.doc[ent.end] if ent.end < len(self.doc) else None
+            if (after is not None and cls != "Location" and root.dep_ == "compound" and root.head == after
+                    and after.pos_ == "NOUN" and after.text.islower() and after.lemma_.lower() in self.ex.facilities):
+                ent, cls = self.doc[ent.start:ent.end + 1], "Location"  # "the Salang highway", "the Kajaki dam"
             if (root.dep_ == "pobj" and root.head.lower_ == "of" and root.head.head.pos_ == "NOUN"
                     and root.head.head.lemma_.lower() in self.ex.place_nouns):
                 cls = "Location"  # "the town of Bir Hakim"
@@ -403,6 +407,8 @@ class _DocExtraction:
                 if c.dep_ == "dobj":
                     return self._mentions_of_one(c, depth + 1, owner_classes)
         lemma = tok.lemma_.lower()
+        if tok.pos_ == "PROPN" and tok.is_sent_start and low.endswith("s") and low[:-1] in self.ex.group_nouns:
+            lemma = low[:-1]  # "Rebels of the X seized ...": a common noun, capitalised as the sentence opens
         if tok.pos_ == "PROPN" and tok.text[:1].isupper() and any(
                 c.dep_ == "compound" and c.i == tok.i - 1 and c.pos_ == "PROPN" and c.text[:1].isupper()
                 and c.lower_.strip(".") not in self.ex.titles for c in tok.children):
@@ -466,12 +472,15 @@ class _DocExtraction:
         m = self._mention(words, "Organization")
         if m is None:
             return []
-        m = replace(m, cls=cls or self._name_class(tok, words, m, titled))
+        return [self._add_extra(replace(m, cls=cls or self._name_class(tok, words, m, titled)), words)]
+
+    def _add_extra(self, m: Mention, words: list[Token]) -> Mention:
+        """Record a name found in an argument slot, with its other occurrences in the text."""
         self.extra.append(m)
         for w in words:
             self.by_token.setdefault(w.i, m)
         self._repeat_extra(m)
-        return [m]
+        return m
 
     def _name_class(self, tok: Token, words: list[Token], m: Mention, titled: bool) -> str:
         lowered = [w.lower_ for w in words]
@@ -501,6 +510,15 @@ class _DocExtraction:
 
     def _place_itself(self, tok: Token, depth: int) -> list[Mention]:
         """The place a place noun names: "the Moslem enclave of Zepa" is Zepa, "the town, Bor," is Bor."""
+        words = []
+        for c in reversed([c for c in tok.children if c.dep_ == "compound" and c.i < tok.i]):
+            if c.i != tok.i - 1 - len(words) or c.pos_ != "PROPN" or c.i in self.by_token or c.ent_type_:
+                break
+            words.insert(0, c)
+        if words and tok.text.islower() and tok.lemma_.lower() in self.ex.facilities:
+            m = self._mention(words + [tok], "Location")  # "the Gorran highway": a named road is a place
+            if m is not None:
+                return [self._add_extra(m, words + [tok])]
         found = []
         for c in tok.children:
             names = [p for p in c.children if p.dep_ == "pobj"] if c.dep_ == "prep" and c.lower_ == "of" else \

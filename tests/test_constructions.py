@@ -59,7 +59,7 @@ TRIGGERS = {
     "captured": [(r"\bcaptur", "capture"), (r"\bseiz", "seize"), (r"\boverr(an|un)", "overrun"),
                  (r"\barrest", "arrest"), (r"\bdetain|\bdetention", "detain"), (r"\b(took|take|taken|taking)", "take"),
                  (r"\b(fell|fall|fallen) to\b", "fall to"), (r"\bcustody", "custody"), (r"\bhands of", "hands of"),
-                 (r"\bprisoner|\bhostage", "prisoner")],
+                 (r"\bprisoner|\bhostage", "prisoner"), (r"\bcontrol", "control")],
     "attacked": [(r"\battack", "attack"), (r"\bshell", "shell"), (r"\bbomb", "bomb"), (r"\braid", "raid"),
                  (r"\bambush", "ambush")],
 }
