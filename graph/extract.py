@@ -458,10 +458,15 @@ class _DocExtraction:
             return []  # "Prime" in "Prime Minister", "Army" in "Army officers" are not names of their own;
             # "the Sable Hand movement" names the movement
         words = [tok]
-        for c in reversed([c for c in tok.children if c.dep_ == "compound" and c.i < tok.i]):
-            if c.i != words[0].i - 1 or c.pos_ != "PROPN" or c.i in self.by_token:
+        while words[0].i > 0:
+            before = self.doc[words[0].i - 1]
+            if (before.text == "-" and not before.whitespace_ and before.i > 0 and self.doc[before.i - 1].is_alpha
+                    and not self.doc[before.i - 1].whitespace_ and before.i - 1 not in self.by_token):
+                words[:0] = [self.doc[before.i - 1], before]  # "Mazar-i-Sharif": one name across its hyphens
+            elif before.dep_ == "compound" and before.head in words and before.pos_ == "PROPN" and before.i not in self.by_token:
+                words.insert(0, before)
+            else:
                 break
-            words.insert(0, c)
         titled = False
         while len(words) > 1 and words[0].lower_.strip(".") in self.ex.titles:
             words = words[1:]  # "Prime Minister Aho": the title is a role
@@ -488,7 +493,7 @@ class _DocExtraction:
             return "Person"
         if resolve.normalize(m.text) in resolve.gazetteer() or (len(words) > 1 and words[-1].lemma_.lower() in self.ex.facilities):
             return "Location"  # "Ostra Dam": a named facility is a place
-        if (any(w in self.ex.org_words for w in lowered) or len(words) == 1
+        if (any(w in self.ex.org_words for w in lowered) or len(m.text.split()) == 1
                 or (tok.dep_ == "compound" and tok.head.lemma_.lower() in self.ex.org_words)):
             return "Organization"  # "the Sable Hand movement"
         return "Person"
@@ -538,9 +543,14 @@ class _DocExtraction:
                 found = self._mentions_of_one(c, depth + 1)
                 if found:
                     return found
-        for c in kids:  # "US-led forces": the leader of the group
+        for c in kids:  # "US-led forces", "rebels led by X": the leader of the group
             if c.dep_ == "amod" and c.lemma_.lower() == "lead":
                 found = [m for g in c.children if g.dep_ in ("npadvmod", "compound", "nmod") for m in self._mentions_of_one(g, depth + 1)]
+                if found:
+                    return found
+            if c.dep_ == "acl" and c.lemma_.lower() == "lead" and c.tag_ == "VBN" and not self.by_token.get(tok.i):
+                found = [m for a in c.children if a.dep_ == "agent" for p in a.children if p.dep_ == "pobj"
+                         for m in self.mentions_of(p, depth + 1)]
                 if found:
                     return found
         # "Osman's CLF forces", "Weber's Green party": the named group before its leader.
@@ -745,7 +755,8 @@ class _DocExtraction:
             if node.pos_ in ("NOUN", "PROPN"):
                 continue
             if any(c.dep_ == "aux" and c.lower_ == "to" for c in node.children):
-                if not (self._implicative(node) or self._raised(node)):
+                perfect = any(c.dep_ == "aux" and c.lower_ == "have" for c in node.children)  # "claimed to have taken"
+                if not (perfect or self._implicative(node) or self._raised(node)):
                     modality = _stronger(modality, "planned")
                 break
             if node.dep_ != "conj":

@@ -44,8 +44,8 @@ CONSTRUCTIONS = [
     "light-verb", "control", "raising", "headline", "nationality-actor", "titles", "adverbial", "pronoun", "dateline",
     "trap",
 ]
-FORMS = ["positive", "negated", "planned", "failed", "denied", "hypothetical", "conditional"]
-STATUSES = {"negative", "planned", "attempted", "denied", "hypothetical"}
+FORMS = ["positive", "negated", "planned", "failed", "denied", "hypothetical", "conditional", "claimed"]
+STATUSES = {"negative", "planned", "attempted", "denied", "hypothetical", "alleged"}
 
 # Crude trigger words, by relation: the earliest match in a sentence names the row's trigger.
 TRIGGERS = {
