@@ -47,6 +47,13 @@ def is_passive(trigger: Token) -> bool:
         c.dep_ == "aux" for c in trigger.children)
 
 
+def _led_by(lead: Token) -> list[Token]:
+    """The leader a form of "lead" names: "led by Y" (a participle), "Y-led" (a hyphenated modifier)."""
+    if lead.dep_ == "acl":
+        return [p for a in lead.children if a.dep_ == "agent" for p in a.children if p.dep_ == "pobj"]
+    return [g for g in lead.children if g.dep_ in ("npadvmod", "compound", "nmod")]
+
+
 class ArgumentFinder:
     """Fills a frame's slots for one trigger token of one document."""
 
@@ -120,6 +127,9 @@ class ArgumentFinder:
             return [o for c in trigger.children if c.dep_ in ("acl", "relcl") and c.lemma_.lower() in frame.purpose_verbs
                     and any(a.dep_ == "aux" and a.lower_ == "to" for a in c.children)
                     for o in c.children if o.dep_ in _OBJECT_DEPS]
+        if slot == "leader":
+            return [g for c in trigger.children if c.lemma_.lower() == "lead" and c.dep_ in ("acl", "amod")
+                    for g in _led_by(c)]
         if slot.startswith(PREP_SLOT):
             return self._noun_prep(trigger, companion, slot[len(PREP_SLOT):])
         return []
@@ -146,7 +156,19 @@ class ArgumentFinder:
                 return [found] if found is not None else []
         if trigger.dep_ == "attr" and head.lemma_ in _COPULAS:  # "X and Y are allies"
             return [c for c in head.children if c.dep_ == "nsubj"]
+        if trigger.dep_ == "pobj" and head.lower_ == "of" and head.head.lemma_.lower() in self.doc.lex["member_nouns"]:
+            return self._member(head.head)  # "X is a member of the coalition led by Y"
+        if trigger.dep_ == "compound" and head.lemma_.lower() in self.doc.lex["member_nouns"]:
+            return self._member(head)  # "coalition member X"
         return []
+
+    def _member(self, noun: Token) -> list[Token]:
+        """Who a membership noun names: "X, a member of ...", "X is a member of ...", "coalition member X"."""
+        if noun.dep_ == "appos" and noun.head != noun:
+            return [noun.head]
+        if noun.dep_ == "attr" and noun.head.lemma_ in _COPULAS:
+            return [c for c in noun.head.children if c.dep_ in ("nsubj", "nsubjpass")]
+        return [c for c in noun.children if c.dep_ == "appos"]
 
     def _noun_prep(self, trigger: Token, companion: Token | None, word: str) -> list[Token]:
         """Objects of ``word`` phrases that belong to a noun, also when the parser hung them nearby."""

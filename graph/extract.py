@@ -46,6 +46,7 @@ _PERSON_TITLES = {"president", "minister", "envoy", "chancellor", "senator", "ki
 # "RAMALLAH, West Bank 1996-08-29 The ...": a line opening with a capitalised place and a date
 _DATELINE = re.compile(r"(?m)(?:^|(?<=\. ))[ \t]*[A-Z][A-Z'’. -]{1,40}(?:, [A-Z][\w'’.-]{1,30}(?: [A-Z][\w'’.-]{1,30}){0,3})? \d{4}-\d\d-\d\d\b")
 _MONEY = re.compile(r"[$€£¥]\s?\d|\d[\d,.]*\s?(?:million|billion|bn|m)\b|^\W*\d[\d,.]*\W*$")
+_OBJECT_DEPS = ("dobj", "obj")
 _CLAUSE_UP = {"xcomp", "pcomp", "advcl", "conj", "prep", "acomp", "attr", "oprd", "dobj", "pobj"}
 _HEADLINE_SUBJECT = {"amod", "compound", "npadvmod", "nmod"}
 
@@ -744,6 +745,9 @@ class _DocExtraction:
             if i:
                 lemma = node.lemma_.lower()
                 complement = via in ("xcomp", "ccomp", "pcomp") or (via == "dobj" and chain[i - 1][0].tag_ == "VBG")
+                if lemma == "claim" and any(c.dep_ in _OBJECT_DEPS and c.lemma_.lower() in lex["responsibility_nouns"]
+                                            for c in node.children):
+                    continue  # "claimed responsibility for kidnapping X" admits the act; "claimed to have taken X" does not
                 if node.pos_ in ("VERB", "ADJ", "AUX") and complement and (
                         lemma in lex["governing_verbs"] or lemma in lex["mandative_verbs"]):
                     modality = _stronger(modality, lex["governing_verbs"].get(lemma, "planned"))

@@ -30,6 +30,7 @@ SLOTS = frozenset({
     "compound",   # names before a noun: "the Hollis-Kane talks", "the Vostok offensive"
     "appos",      # the name a noun is in apposition to: "Kane, an ally of Hollis"
     "purpose",    # the object of the frame's purpose verbs after a noun: "in talks to buy Y"
+    "leader",     # who leads a noun's group: "the coalition led by Y", "the Y-led alliance"
 })
 PREP_SLOT = "prep:"  # "prep:with", "prep:of", "prep:between" ...
 
