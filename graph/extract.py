@@ -461,8 +461,11 @@ class _DocExtraction:
         words = [tok]
         while words[0].i > 0:
             before = self.doc[words[0].i - 1]
-            if (before.text == "-" and not before.whitespace_ and before.i > 0 and self.doc[before.i - 1].is_alpha
-                    and not self.doc[before.i - 1].whitespace_ and before.i - 1 not in self.by_token):
+            glued = (before.text == "-" and not before.whitespace_ and before.i > 0
+                     and self.doc[before.i - 1].is_alpha and not self.doc[before.i - 1].whitespace_)
+            if glued and before.i - 1 in self.by_token:
+                return [self.by_token[before.i - 1]]  # "Jumbish-i-Milli" after "Jumbish": the name already found
+            if glued:
                 words[:0] = [self.doc[before.i - 1], before]  # "Mazar-i-Sharif": one name across its hyphens
             elif before.dep_ == "compound" and before.head in words and before.pos_ == "PROPN" and before.i not in self.by_token:
                 words.insert(0, before)
