@@ -147,6 +147,8 @@ class ArgumentFinder:
             if verb.pos_ in ("VERB", "AUX") and (verb.lemma_ in _COPULAS or verb.lemma_.lower() in frame.light_verbs):
                 found = self.doc.find_subject(verb, ("nsubj",))
                 return [found] if found is not None else []
+            if verb.pos_ == "PROPN" and verb.dep_ == "ROOT" and head.i == verb.i + 1:
+                return [verb]  # a headline without its verb: "X in talks to buy Y"
         if trigger.dep_ == "pobj" and head.dep_ == "prep" and head.lower_ in frame.adjunct_preps:
             verb = head.head  # "X attacked the town in alliance with Y"; the parser may hang it on the object
             if verb.pos_ in _NOUNS and verb.dep_ in _OBJECT_DEPS:

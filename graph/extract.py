@@ -708,6 +708,8 @@ class _DocExtraction:
             via = t.dep_
             t = t.head
             if t.pos_ == "ADP":
+                if any(c.dep_ == "neg" for c in t.children):
+                    chain.append((t, via))  # "X not in talks with Y": the negation is on the preposition
                 t = t.head
             chain.append((t, via))
         while t.head != t:
