@@ -229,7 +229,8 @@ class _DocExtraction:
         toks = list(tokens)
         while toks and (toks[0].lower_ in ("the", "a", "an") or not toks[0].text.strip() or toks[0].is_punct):
             toks = toks[1:]
-        while toks and (toks[-1].tag_ == "POS" or toks[-1].lower_ in ("'s", "’s", "'") or toks[-1].is_punct or not toks[-1].text.strip()):
+        while toks and (toks[-1].tag_ == "POS" or toks[-1].lower_ in ("'s", "’s", "'", "and", "or") or toks[-1].is_punct
+                        or not toks[-1].text.strip()):  # "Brightway and" is "Brightway"
             toks = toks[:-1]
         if not toks:
             return None
@@ -266,8 +267,13 @@ class _DocExtraction:
             ent = self._without_caps_dateline(ent)
             if cls == "Person" and len(ent) > 1 and ent[-1].lower_ in self.ex.org_words:
                 cls = "Organization"  # "the Tarsk Brigades", "Halden Guard": a body, not a person
+            split_at_and = self._two_names(ent, cls)
             for t in ent:
-                if t.pos_ in ("VERB", "AUX") and t.text.islower():
+                if t.i in split_at_and:
+                    if part:  # "Yahoo and SBC Communications": two companies the recognizer ran together
+                        parts.append(part)
+                    part = []
+                elif t.pos_ in ("VERB", "AUX") and t.text.islower():
                     if part:  # "Marrowfield Front detained Ansel Korrin": a verb ends a name the recognizer ran on
                         parts.append(part)
                     part = []
@@ -303,6 +309,27 @@ class _DocExtraction:
                 m = self._mention(p, cls)
                 if m is not None:
                     yield replace(m, title=title) if title and len(parts) == 1 else m
+
+    def _two_names(self, ent: Span, cls: str | None) -> set[int]:
+        """The "and" tokens that join two names the recognizer ran into one.
+
+        Two people are never one name, so "Hallam Pryce and Noor Emberly"
+        splits; an organisation splits only when the text also names each side
+        on its own ("Yahoo and SBC Communications" beside "Yahoo ... SBC"),
+        so "Procter and Gamble" stays one company.
+        """
+        joins = [t for t in ent[1:-1] if t.lower_ == "and" and t.dep_ == "cc"]
+        if len(joins) != 1 or cls not in ("Person", "Organization"):
+            return set()
+        left, right = ent[:joins[0].i - ent.start], ent[joins[0].i - ent.start + 1:]
+        if not (left[0].text[:1].isupper() and right[0].text[:1].isupper()):
+            return set()
+        if cls == "Person":
+            return {joins[0].i} if len(left) > 1 and len(right) > 1 else set()
+        outside = self.text.replace(ent.text, " ")
+        alone = all(re.search(rf"(?<![\w&-])(?<!and )(?<!& ){re.escape(side[0].text)}(?![\w&-])(?! and )(?! & )", outside)
+                    for side in (left, right))
+        return {joins[0].i} if alone else set()
 
     def _without_caps_dateline(self, ent: Span) -> Span:
         """"SAN ANTONIO SBC Communications": a capitalised dateline place run into the name that follows."""
