@@ -761,12 +761,18 @@ class _DocExtraction:
         polarity, modality = "positive", "asserted"
         chain = self._event_chain(trigger)
         for i, (node, via) in enumerate(chain):
+            doubted = i and node.lemma_ in ("be", "remain") and any(  # "X's loyalty to Y is (not) in doubt"
+                c.dep_ == "prep" and c.lower_ == "in" and any(p.lemma_.lower() in lex["doubt_nouns"] for p in c.children)
+                for c in node.children)
+            if doubted and not any(c.dep_ == "neg" for c in node.children):
+                modality = _stronger(modality, "hypothetical")
             for c in node.children:
                 low = c.lower_
                 negation = (c.dep_ == "neg" or (c.dep_ == "det" and low == "no") or (c.dep_ == "advmod" and low == "never")
                             or (c.dep_ == "advmod" and low in ("longer", "more", "anymore")
                                 and any(g.dep_ == "neg" or g.lower_ == "no" for g in c.children)))  # "no longer allied"
-                if negation and via != "conj":  # "did not attack but captured X": the negation is the other verb's
+                # "did not attack but captured X": the negation is the other verb's; "is not in doubt" affirms it
+                if negation and via != "conj" and not doubted:
                     polarity = "negative"
                 if c.dep_ in ("aux", "auxpass") and low in lex["modal_aux"]:
                     modality = _stronger(modality, lex["modal_aux"][low])
