@@ -142,7 +142,7 @@ class ArgumentFinder:
         if trigger.dep_ in _OBJECT_DEPS and head.pos_ in ("VERB", "AUX") and head.lemma_.lower() in frame.light_verbs:
             found = self.doc.find_subject(head, ("nsubj",))  # "X held talks with Y", "X launched an attack on Y"
             return [found] if found is not None else []
-        if trigger.dep_ == "pobj" and head.lower_ in ("in", "into") and head.head != head:
+        if trigger.dep_ == "pobj" and head.lower_ in ("in", "into", "under") and head.head != head:
             verb = head.head  # "X is in talks with Y", "X entered into an alliance with Y"
             if verb.pos_ in ("VERB", "AUX") and (verb.lemma_ in _COPULAS or verb.lemma_.lower() in frame.light_verbs):
                 found = self.doc.find_subject(verb, ("nsubj",))
@@ -230,6 +230,9 @@ class ArgumentFinder:
             if slot == "poss" and role == "agent" and not self.slot(frame, trigger, comp, "object") and \
                     "poss" in frame.roles.get("patient", ()):
                 continue  # "X's arrest": without one, the possessor is the patient
+            if slot == "compound" and role == "agent" and "object" in frame.roles.get("patient", ()) and \
+                    not self.slot(frame, trigger, comp, "object"):
+                continue  # "the X capture of Y" names the captor; "the X capture" alone does not say who
             toks = self.slot(frame, trigger, comp, slot)
             if toks:
                 return self._mentions(toks, frame, role)

@@ -259,6 +259,9 @@ class _DocExtraction:
             if (root.dep_ == "pobj" and root.head.lower_ == "of" and root.head.head.pos_ == "NOUN"
                     and root.head.head.lemma_.lower() in self.ex.place_nouns):
                 cls = "Location"  # "the town of Bir Hakim"
+            if cls is not None and any(c.dep_ == "appos" and c.pos_ == "NOUN" and c.lemma_.lower() in self.ex.place_nouns
+                                       and c.lemma_.lower() not in self.ex.group_nouns for c in root.children):
+                cls = "Location"  # "Velmora, the city that ..."
             if cls is None:
                 continue
             # "Osman's Coastal Liberation Front" is two names: split at an inner possessive.
@@ -556,6 +559,11 @@ class _DocExtraction:
             if m is not None:
                 return [self._add_extra(m, words + [tok])]
         found = []
+        if tok.dep_ == "appos" and tok.head.pos_ == "PROPN":  # "Kandahar, the city that X took"
+            found += self._mentions_of_one(tok.head, depth + 1)
+        elif tok.dep_ == "attr" and tok.head.lemma_ in ("be", "remain"):  # "Kabul is the city X seized"
+            found += [m for c in tok.head.children if c.dep_ == "nsubj" and c.pos_ == "PROPN"
+                      for m in self._mentions_of_one(c, depth + 1)]
         for c in tok.children:
             names = [p for p in c.children if p.dep_ == "pobj"] if c.dep_ == "prep" and c.lower_ == "of" else \
                 [c] if c.dep_ == "appos" else []
@@ -640,6 +648,14 @@ class _DocExtraction:
                                 result = cand  # "X and Y confirmed they were in talks": both
                 break
             came = anc
+        if not result and tok.lower_ == "it" and tok.dep_ in _OBJECT_DEPS:
+            # "X surrounded Kabul and overran it": the one place, or object, named before it in the sentence
+            places = {m.text: m for t in tok.sent if t.i < tok.i
+                      for m in ([self.by_token[t.i]] if t.i in self.by_token else [])
+                      + (self.mentions_of(t) if t.dep_ in _OBJECT_DEPS and t.head.pos_ == "VERB" else [])
+                      if m.cls == "Location" or t.dep_ in _OBJECT_DEPS}
+            if len(places) == 1:
+                result = list(places.values())
         if not result:
             s = self._sentence_of(tok)
             for back in range(0, 3):

@@ -58,7 +58,7 @@ TRIGGERS = {
                   (r"\bteam(ed)? up", "team up"), (r"\bpartner", "partner"), (r"\ballegiance", "allegiance")],
     "captured": [(r"\bcaptur", "capture"), (r"\bseiz", "seize"), (r"\boverr(an|un)", "overrun"),
                  (r"\barrest", "arrest"), (r"\bdetain|\bdetention", "detain"), (r"\b(took|take|taken|taking)", "take"),
-                 (r"\b(fell|fall|fallen) to\b", "fall to"), (r"\bcustody", "custody"), (r"\bhands of", "hands of"),
+                 (r"\b(fell|fall|fallen) (to|of)\b", "fall to"), (r"\bcustody", "custody"), (r"\bhands of", "hands of"),
                  (r"\bprisoner|\bhostage", "prisoner"), (r"\bcontrol", "control")],
     "attacked": [(r"\battack", "attack"), (r"\bshell", "shell"), (r"\bbomb", "bomb"), (r"\braid", "raid"),
                  (r"\bambush", "ambush")],
