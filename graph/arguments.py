@@ -252,7 +252,7 @@ class ArgumentFinder:
         pairs = []
         if len(realised) == 1 and filled:  # "X and Y met", "talks between X and Y": one side names both
             group = filled[0]
-            if trigger.pos_ in _NOUNS and realised[0] == "subject" and len(group) != 2:
+            if trigger.pos_ in _NOUNS and realised[0] == "subject" and (len(group) < 2 or len(group) > 2 and not frame.multilateral):
                 return []  # "X, Y and Z were in talks": with whom is not said
             if not frame.reciprocal:
                 return []  # "X and Y stood together" says not alongside whom
