@@ -747,6 +747,9 @@ class _DocExtraction:
         governing = self.lex["governing_verbs"]
         chain = [(trigger, "")]
         t = trigger
+        if t.pos_ == "ADJ" and t.dep_ == "acomp" and t.head.lemma_ in ("be", "remain", "become", "stay"):
+            t = t.head  # "would be loyal to Y": the copula carries the clause's tense and mood
+            chain.append((t, "acomp"))
         while t.pos_ in ("NOUN", "PROPN") and t.dep_ in ("dobj", "obj", "nsubjpass", "nsubj", "pobj", "attr") and t.head != t:
             via = t.dep_
             t = t.head
@@ -776,6 +779,10 @@ class _DocExtraction:
         lex = self.lex
         polarity, modality = "positive", "asserted"
         chain = self._event_chain(trigger)
+        if any(node.dep_ in ("pobj", "pcomp") and node.head.lower_ == "without" for node, _ in chain):
+            polarity = "negative"  # "left without a meeting with Y", "left without meeting Y"
+        if any(t.lower_ == "neither" and (t.head == trigger or t.head.head == trigger) for t in trigger.subtree):
+            polarity = "negative"  # "allied neither with X nor with Y", "met neither X nor Y"
         for i, (node, via) in enumerate(chain):
             doubted = i and node.lemma_ in ("be", "remain") and any(  # "X's loyalty to Y is (not) in doubt"
                 c.dep_ == "prep" and c.lower_ == "in" and any(p.lemma_.lower() in lex["doubt_nouns"] for p in c.children)
