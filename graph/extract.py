@@ -964,7 +964,13 @@ class _DocExtraction:
             return prop, frozenset((a, b)), trigger.i
         return prop, a, b, trigger.i
 
+    def _named_in_full(self, m: Mention) -> bool:
+        """A person with a full name, a title, or a surname of someone the document names in full."""
+        return m.cls != "Person" or " " in m.text or bool(m.title) or resolve.person_key(m.text) in self.surnames
+
     def _admits(self, classes: tuple[str, ...], m: Mention) -> bool:
+        if "Location" not in classes and self._mistyped_place(m):
+            return False  # "visited Bonn": the model's one-word "person" is the gazetteer's city
         return m.cls in classes or ("Location" in classes and self._mistyped_place(m))
 
     def _frame_relations(self, seen: set[tuple]) -> Iterable[Relation]:
@@ -986,6 +992,8 @@ class _DocExtraction:
                     nodes["with"] = comp
                 role_s, role_o = ("party", "party") if frame.symmetric else ("agent", "patient")
                 for subj_m, obj_m in finder.pairs(frame, tok):
+                    if frame.full_names and not (self._named_in_full(subj_m) and self._named_in_full(obj_m)):
+                        continue  # "visited Jalalabad": the model's lone "person" may be a town
                     relation = self._emit(rule, tok, nodes, subj_m, obj_m, seen,
                                           frame.classes.get(role_s, ()), frame.classes.get(role_o, ()))
                     if relation is not None:

@@ -37,7 +37,7 @@ PREP_SLOT = "prep:"  # "prep:with", "prep:of", "prep:between" ...
 _SPEC_KEYS = {"property", "symmetric", "comment", "lexicon", "frames", "patterns", "classes",
               "object_owner_classes", "not_remote", "unless_modifier"}
 _FRAME_KEYS = {"name", "pos", "lemmas", "with", "roles", "classes", "light_verbs", "unless", "negating_heads",
-               "reciprocal", "multilateral", "purpose_verbs", "adjunct_preps", "comment"}
+               "reciprocal", "multilateral", "full_names", "purpose_verbs", "adjunct_preps", "comment"}
 _WITH_KEYS = {"dep", "lemmas"}
 _PATTERN_KEYS = {"rule", "subject", "subject_deps", "object_classes", "reciprocal", "hyphen_before_trigger",
                  "object_owner_classes", "unless", "negating_heads", "pattern", "comment"}
@@ -74,6 +74,8 @@ class Frame:
     #: whether a noun trigger's subject of three or more names pairs them all: "X, Y and Z formed an alliance";
     #: "X, Y and Z were in talks" does not say who talked with whom
     multilateral: bool = False
+    #: whether a one-word person needs a full name in the document: the model reads many towns as people
+    full_names: bool = False
     purpose_verbs: frozenset[str] = frozenset()  # "talks to buy Y": verbs whose object fills the purpose slot
     #: prepositions that make a noun trigger an adjunct of any clause, whose subject then takes part:
     #: "X attacked the town in alliance with Y", "X rejoined the cabinet under a pact with Y"
@@ -177,7 +179,7 @@ def parse_spec(raw: dict[str, Any], source: str, classes: frozenset[str]) -> Rel
             _check_keys(where + " with", f["with"], _WITH_KEYS)
             companion = Companion(deps=tuple(words(f["with"].get("dep", ["dobj"]), lexicon, where)),
                                   lemmas=frozenset(words(f["with"]["lemmas"], lexicon, where)))
-        for flag in ("reciprocal", "multilateral"):
+        for flag in ("reciprocal", "multilateral", "full_names"):
             if not isinstance(f.get(flag, True), bool):
                 raise NewsgraphError(f"{where}: '{flag}' must be true or false, got {f[flag]!r}")
         reciprocal = f.get("reciprocal", True)
@@ -195,6 +197,7 @@ def parse_spec(raw: dict[str, Any], source: str, classes: frozenset[str]) -> Rel
             negating_heads=frozenset(words(f.get("negating_heads", []), lexicon, where)),
             reciprocal=reciprocal,
             multilateral=f.get("multilateral", False),
+            full_names=f.get("full_names", False),
             purpose_verbs=frozenset(words(f.get("purpose_verbs", []), lexicon, where)),
             adjunct_preps=frozenset(words(f.get("adjunct_preps", []), lexicon, where)),
         ))

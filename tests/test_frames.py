@@ -27,6 +27,7 @@ def test_a_well_formed_frame_loads_with_its_word_lists_filled_in():
     (spec(roles={"agent": ["subject"], "patient": ["object"]}), "unknown key 'agent'"),
     (spec(reciprocal="together"), "'reciprocal' must be true or false"),
     (spec(multilateral="all"), "'multilateral' must be true or false"),
+    (spec(full_names=1), "'full_names' must be true or false"),
     (spec(unless=[{"DEP": "prep", "CHILD": {}}]), "unknown key 'CHILD'"),
     (spec(unless={"DEP": "prep"}), "'unless' must be a list"),
     (spec(unless=[{"LEMMA": "@nowhere"}]), "unknown word list '@nowhere'"),
