@@ -253,8 +253,9 @@ class _DocExtraction:
                 cls = "Location"  # "Gate 9", "the Danish Embassy": named facilities are places
             root = ent.root
             after = self.doc[ent.end] if ent.end < len(self.doc) else None
-            if (after is not None and cls != "Location" and root.dep_ == "compound" and root.head == after
-                    and after.pos_ == "NOUN" and after.text.islower() and after.lemma_.lower() in self.ex.facilities):
+            if (after is not None and cls in ("Person", "Organization") and root.dep_ == "compound" and root.head == after
+                    and after.pos_ == "NOUN" and after.text.islower() and after.lemma_.lower() in (
+                        self.ex.facilities if cls == "Person" else self.lex["route_heads"])):
                 ent, cls = self.doc[ent.start:ent.end + 1], "Location"  # "the Salang highway", "the Kajaki dam"
             if (root.dep_ == "pobj" and root.head.lower_ == "of" and root.head.head.pos_ == "NOUN"
                     and root.head.head.lemma_.lower() in self.ex.place_nouns):
@@ -459,6 +460,10 @@ class _DocExtraction:
                 return owners
         elif lemma in self.ex.place_nouns and tok.pos_ == "NOUN":
             return self._place_itself(tok, depth) or self._owners(tok, depth)
+        elif lemma in self.ex.facilities and tok.pos_ == "NOUN":
+            named = self._place_itself(tok, depth)  # "the Imam Ali shrine"; "X's plant" is not X
+            if named:
+                return named
         for c in tok.children:
             if c.dep_ == "appos":
                 m = self.by_token.get(c.i)
@@ -549,9 +554,10 @@ class _DocExtraction:
 
     def _place_itself(self, tok: Token, depth: int) -> list[Mention]:
         """The place a place noun names: "the Moslem enclave of Zepa" is Zepa, "the town, Bor," is Bor."""
-        words = []
-        for c in reversed([c for c in tok.children if c.dep_ == "compound" and c.i < tok.i]):
-            if c.i != tok.i - 1 - len(words) or c.pos_ != "PROPN" or c.i in self.by_token or c.ent_type_:
+        words: list[Token] = []
+        while tok.i - len(words) > 0:
+            c = self.doc[tok.i - 1 - len(words)]
+            if c.dep_ != "compound" or c.head not in [tok, *words] or c.pos_ != "PROPN" or c.i in self.by_token or c.ent_type_:
                 break
             words.insert(0, c)
         if words and tok.text.islower() and tok.lemma_.lower() in self.ex.facilities:
@@ -606,6 +612,10 @@ class _DocExtraction:
                 found += [m for p in c.children if p.dep_ == "pobj" for m in self.mentions_of(p, depth + 1)]
             elif c.dep_ == "appos":
                 found += self._mentions_of_one(c, depth + 1)
+        for c in kids if not found else ():  # "militiamen loyal to X", with no group of their own named, are X's
+            if c.dep_ == "amod" and c.lower_ in ("loyal", "faithful"):
+                found += [m for p in c.children if p.dep_ == "prep" and p.lower_ == "to"
+                          for g in p.children if g.dep_ == "pobj" for m in self.mentions_of(g, depth + 1)]
         return list(dict.fromkeys(found))
 
     def resolve_role(self, tok: Token) -> list[Mention]:
