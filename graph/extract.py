@@ -496,12 +496,14 @@ class _DocExtraction:
         words = [tok]
         while words[0].i > 0:
             before = self.doc[words[0].i - 1]
-            glued = (before.text == "-" and not before.whitespace_ and before.i > 0
-                     and self.doc[before.i - 1].is_alpha and not self.doc[before.i - 1].whitespace_)
-            if glued and before.i - 1 in self.by_token:
-                return [self.by_token[before.i - 1]]  # "Jumbish-i-Milli" after "Jumbish": the name already found
+            left = self.doc[before.i - 1] if before.i > 0 else before
+            # "Mazar-i-Sharif", "Silpa-archa": one name; "the Clinton-Yeltsin summit": two names, both capitalised
+            glued = (before.text == "-" and not before.whitespace_ and before.i > 0 and left.is_alpha
+                     and not left.whitespace_ and not (left.text[:1].isupper() and words[0].text[:1].isupper()))
+            if glued and left.i in self.by_token:
+                return [self.by_token[left.i]]  # "Jumbish-i-Milli" after "Jumbish": the name already found
             if glued:
-                words[:0] = [self.doc[before.i - 1], before]  # "Mazar-i-Sharif": one name across its hyphens
+                words[:0] = [left, before]
             elif before.dep_ == "compound" and before.head in words and before.pos_ == "PROPN" and before.i not in self.by_token:
                 words.insert(0, before)
             else:
