@@ -97,6 +97,14 @@ def _name_words() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
 
 
 @lru_cache(maxsize=1)
+def _generic_org_words() -> frozenset[str]:
+    """Words that begin or end many organisations' names ("National", "Party"): never a short name on their own."""
+    data = load_json("names.json")
+    suffixes, nouns, _ = _name_words()
+    return frozenset(normalize(w) for w in data["org_generic_words"]) | suffixes | nouns | frozenset(_SMALL_WORDS)
+
+
+@lru_cache(maxsize=1)
 def _place_aliases() -> dict[str, str]:
     """Names of one country or region → one key: "UK", "Britain" and "United Kingdom" → "country:GBR"."""
     data = load_json("names.json")
@@ -316,6 +324,22 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
             longer[words] = [orgs[other] for other in by_ends[(words[0], words[-1])]
                              if len(other) > len(words) and _subsequence(list(words), list(other))]
         roots = {cl.find(j) for j in longer[words]}
+        if len(roots) == 1:
+            cl.union(i, roots.pop())
+    # "Delta" for "Delta Air Lines", "Ajax" for "Ajax Amsterdam": one word that begins exactly one longer
+    # organisation's name, and is no generic word ("National"), place or nationality. The last word is no short
+    # form: "Kataib Hezbollah" is not Hezbollah.
+    generic = _generic_org_words() | places | nationalities
+    by_first_word: dict[str, set[int]] = {}
+    for i, m in enumerate(ms):
+        words = normalize(m.text).split()
+        if m.cls == "Organization" and len(words) > 1 and not _is_acronym(m.text):
+            by_first_word.setdefault(words[0], set()).add(cl.find(i))
+    for i, m in enumerate(ms):
+        words = normalize(m.text).split()
+        if m.cls != "Organization" or len(words) != 1 or len(words[0]) < 3 or words[0] in generic or _is_acronym(m.text):
+            continue
+        roots = by_first_word.get(words[0], set()) - {cl.find(i)}
         if len(roots) == 1:
             cl.union(i, roots.pop())
     # surnames and first-name-less forms of people; first names alone ("Nelson")

@@ -41,6 +41,8 @@ ONE = [
     pytest.param([("Tamsin Adeyemi", LOC), ("Adeyemi", ORG)], id="a person typed two ways"),
     pytest.param([("Abu Sayf", PER), ("Abu Sayf al-Rimi", PER)], id="leading words of a full name"),
     pytest.param([("Lena Okafor", PER), ("Okafor", ORG)], id="a surname typed as an organisation"),
+    pytest.param([("Brisk Air Lines", ORG), ("Brisk", ORG)], id="a company's first word"),
+    pytest.param([("Tavrel Dorn Holding", ORG), ("Tavrel", ORG)], id="a company's first word before a suffix"),
 ]
 
 APART = [
@@ -55,6 +57,9 @@ APART = [
     pytest.param([("Abu Sayf al-Rimi", PER), ("Abu Sayf al-Nuri", PER), ("Abu Sayf", PER)],
                  id="two full names sharing their first words"),
     pytest.param([("Tavrel Inc.", ORG), ("Tavrel Group", ORG), ("Tavrel", ORG)], id="two companies sharing a word"),
+    pytest.param([("Ostrava Dorn", ORG), ("Ostrava Mining", ORG), ("Ostrava", ORG)], id="two names sharing a first word"),
+    pytest.param([("National Dorn Bank", ORG), ("National", ORG)], id="a generic first word"),
+    pytest.param([("Kenyan Dorn Club", ORG), ("Kenyan", ORG)], id="a nationality first"),
 ]
 
 
