@@ -290,18 +290,19 @@ def _do(graph, source: _Source, job: dict) -> tuple:
 
 
 class _Dataset:
-    """The graph with the protocol's default-graph-uri/named-graph-uri applied (local graphs only)."""
+    """The graph with the protocol's default-graph-uri/named-graph-uri applied (local graphs only).
+
+    A side the request leaves out is empty, as the protocol has it (SPARQL 1.1 Protocol 2.1.4): pyoxigraph
+    would keep its own default for it, the whole default graph or every named graph.
+    """
 
     def __init__(self, graph, default: list[str], named: list[str]):
         import pyoxigraph as ox
 
         self.graph = graph
         self.base = graph.base
-        self.options = {}
-        if default:
-            self.options["default_graph"] = [ox.NamedNode(g) for g in default]
-        if named:
-            self.options["named_graphs"] = [ox.NamedNode(g) for g in named]
+        self.options = {"default_graph": [ox.NamedNode(g) for g in default],
+                        "named_graphs": [ox.NamedNode(g) for g in named]}
 
     def query(self, sparql: str, **kwargs):
         return self.graph.query(sparql, **kwargs, **self.options)

@@ -430,6 +430,21 @@ def test_using_graph_parameters_and_a_dataset_in_the_update_are_a_400(serving, h
     assert csv_rows(endpoint, "SELECT ?s { GRAPH <urn:test:g1> { ?s ?p ?o } }") == [["urn:test:a"]]  # nothing ran
 
 
+def test_a_query_dataset_with_one_side_leaves_the_other_empty(readonly):
+    from newsgraph.build import doc_iri
+
+    river = doc_iri("river")
+    everything = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+    named = "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"
+    in_river = int(csv_rows(readonly, f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{river}> {{ ?s ?p ?o }} }}")[0][0])
+    assert in_river > 0
+    assert csv_rows(readonly, everything, **{"named-graph-uri": river}) == [["0"]]
+    assert csv_rows(readonly, named, **{"named-graph-uri": river}) == [[str(in_river)]]
+    assert csv_rows(readonly, everything, **{"default-graph-uri": river}) == [[str(in_river)]]
+    assert csv_rows(readonly, named, **{"default-graph-uri": river}) == [["0"]]
+    assert int(csv_rows(readonly, named)[0][0]) > in_river  # without either, every document's graph
+
+
 def test_a_runaway_query_is_stopped_and_the_server_goes_on(serving, tmp_path):
     path = tmp_path / "thousand.nt"
     path.write_text("".join(f"<urn:s{i}> <urn:p{i % 7}> \"{i}\" .\n" for i in range(1000)), encoding="utf-8")
