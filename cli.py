@@ -73,6 +73,20 @@ def _dask_address(ctx, param, value):
     return value
 
 
+def _base_iri(ctx, param, value):
+    """A base IRI that is one: an invalid base would otherwise surface as a confusing engine error on the first query."""
+    from newsgraph.errors import QueryError
+    from newsgraph.query import check_base
+
+    try:
+        return None if value is None else check_base(value)
+    except QueryError as e:
+        raise click.BadParameter(one_line(str(e))) from None
+
+
+_BASE_HELP = "Base IRI for relative IRIs in the query (default: GRAPH's file:// URL; a BASE in the query wins)."
+
+
 def _say(message: str, quiet: bool) -> None:
     if not quiet:
         click.echo(message, err=True)
@@ -204,16 +218,18 @@ def remove(graph_path, doc_ids):
               help="Result format for SELECT/ASK (CONSTRUCT/DESCRIBE always print Turtle).")
 @click.option("--timeout", type=click.FloatRange(0.1, None), default=30.0, show_default=True, callback=_finite, help="Stop the query after this many seconds.")
 @click.option("--max-rows", type=click.IntRange(1, None), default=100_000, show_default=True, help="Stop after this many rows.")
-def query(graph_path, sparql, query_file, fmt, timeout, max_rows):
+@click.option("--base", metavar="IRI", callback=_base_iri, help=_BASE_HELP)
+def query(graph_path, sparql, query_file, fmt, timeout, max_rows, base):
     """Run a SPARQL query on GRAPH (a file or store that build wrote).
 
     The prefixes ng:, rdf:, rdfs:, skos:, prov:, schema:, dcterms:, xsd: are
-    predeclared.
+    predeclared. A relative IRI (<x>) resolves against --base.
 
     \b
     Example:
       newsgraph query graph.ttl 'SELECT ?who ?place WHERE { ?who ng:captured ?place }'
       newsgraph query store/ -f evidence.rq --format csv
+      newsgraph query graph.ttl --base http://example.org/ 'SELECT * { <a> ?p ?o }'
     """
     from newsgraph.query import render, run
     from newsgraph.store import open_source
@@ -222,7 +238,7 @@ def query(graph_path, sparql, query_file, fmt, timeout, max_rows):
         raise click.UsageError("give the query as an argument or with -f FILE (one of them)")
     text = sparql if sparql is not None else query_file.read()
     graph = open_source(graph_path)
-    result = run(graph, text, timeout=timeout, max_rows=max_rows)
+    result = run(graph, text, timeout=timeout, max_rows=max_rows, base=base)
     click.echo(render(result, fmt), nl=False)
     if result.truncated:
         click.echo(f"warning: stopped after {max_rows} rows (--max-rows)", err=True)
@@ -237,7 +253,8 @@ def query(graph_path, sparql, query_file, fmt, timeout, max_rows):
 @click.option("--query", "query_file", type=click.File("r", encoding="utf-8"), help="Draw the result of this CONSTRUCT query.")
 @click.option("--title", default=None, help="Heading of the HTML page.")
 @click.option("--timeout", type=click.FloatRange(0.1, None), default=30.0, show_default=True, callback=_finite, help="Time limit for --query.")
-def export(graph_path, output, focus, depth, relations, query_file, title, timeout):
+@click.option("--base", metavar="IRI", callback=_base_iri, help=_BASE_HELP.replace("the query", "--query"))
+def export(graph_path, output, focus, depth, relations, query_file, title, timeout, base):
     """Export GRAPH as an interactive HTML network, GraphML, GEXF or RDF.
 
     \b
@@ -253,7 +270,7 @@ def export(graph_path, output, focus, depth, relations, query_file, title, timeo
     graph = open_source(graph_path)
     construct = query_file.read() if query_file is not None else None
     counts = run_export(graph, output, relations=relations, focus=focus, depth=depth, construct=construct,
-                        heading=title, timeout=timeout)
+                        heading=title, timeout=timeout, base=base)
     click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + f" → {output}", err=True)
 
 

@@ -19,8 +19,12 @@ def export_format(out: str) -> str:
 
 
 def export(graph: Graph, out: str, relations: Iterable[str] = (), focus: str | None = None, depth: int = 1,
-           construct: str | None = None, heading: str | None = None, timeout: float | None = None) -> dict:
-    """Write ``graph`` (or a part of it) to ``out``; returns counts of what was written."""
+           construct: str | None = None, heading: str | None = None, timeout: float | None = None,
+           base: str | None = None) -> dict:
+    """Write ``graph`` (or a part of it) to ``out``; returns counts of what was written.
+
+    Relative IRIs in ``construct`` resolve against ``base`` (default: the graph's location).
+    """
     fmt = export_format(out)
     relations = tuple(relations)
     if fmt in RDF_FORMATS and not (relations or focus or construct):
@@ -32,7 +36,7 @@ def export(graph: Graph, out: str, relations: Iterable[str] = (), focus: str | N
     if construct is not None:
         from .query import run
 
-        result = run(graph, construct, timeout=timeout)
+        result = run(graph, construct, timeout=timeout, base=base)
         if result.kind != "graph":
             raise NewsgraphError("--query must be a CONSTRUCT or DESCRIBE query: its triples are what gets drawn")
         triples = result.triples

@@ -59,17 +59,107 @@ def check_update(sparql: str) -> None:
     guard.check(sparql, "updates", PREFIXES)
 
 
+def check_base(iri: str) -> str:
+    """``iri`` if it can be a base IRI (absolute, valid), else :class:`QueryError` saying why."""
+    try:
+        ox.NamedNode(iri)
+    except ValueError as e:
+        raise QueryError(f"'{iri}' is not an absolute IRI ({_first_line(e)}); give one like file:///data/ or http://example.org/") from None
+    return iri
+
+
+# The words an update holds outside braces, SPARQL 1.1 Update's keywords. Any other word there is Oxigraph
+# reading keywords glued together ("DELETEWHERE{"), whose operations the rewrite below could not find.
+_UPDATE_WORDS = frozenset({"BASE", "PREFIX", "VERSION", "WITH", "USING", "NAMED", "WHERE", "DELETE", "INSERT", "DATA",
+                           "LOAD", "SILENT", "INTO", "TO", "GRAPH", "DEFAULT", "ALL", "CLEAR", "DROP", "CREATE",
+                           "ADD", "MOVE", "COPY"})
+# What the engine must refuse where a USING clause goes: proof that the place is read, not in a comment or a string.
+PROBE = "USING"
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """An update with the protocol's dataset written into it, and a probe per place a clause went."""
+
+    text: str
+    probes: tuple[str, ...] = ()
+
+
+def with_dataset(update: str, default: list[str], named: list[str]) -> Rewrite:
+    """``update`` with ``USING`` (``default``) and ``USING NAMED`` (``named``) clauses before the WHERE of each
+    DELETE/INSERT operation: the SPARQL 1.1 Protocol's ``using-graph-uri`` and ``using-named-graph-uri``, which
+    pyoxigraph's ``Store.update`` cannot take. ``DELETE WHERE { Q }`` becomes ``DELETE { Q } USING ... WHERE { Q }``,
+    its meaning in SPARQL 1.1 Update. Operations without a WHERE (``INSERT DATA``, ``CLEAR``, ...) stay as they are.
+
+    The places come from the update's tokens, read as Oxigraph reads them (:func:`newsgraph.guard.tokens`); each
+    probe is the update with :data:`PROBE` alone at one place, which the engine must refuse (see
+    :mod:`newsgraph.serve`). Raises :class:`QueryError` for an invalid IRI, or an update that names its own
+    dataset (``USING``, ``USING NAMED``, ``WITH``), which the protocol makes an error.
+    """
+    iris = []
+    for g in [*default, *named]:
+        try:
+            iris.append(str(ox.NamedNode(g)))
+        except ValueError as e:
+            raise QueryError(f"invalid graph IRI '{g}' in using-graph-uri or using-named-graph-uri: {_first_line(e)}") from None
+    if not iris:
+        return Rewrite(update)
+    clauses = " ".join([f"USING {g}" for g in iris[:len(default)]] + [f"USING NAMED {g}" for g in iris[len(default):]])
+    cuts: list[tuple[int, str]] = []  # (offset, text that goes there)
+    depth = 0
+    previous = ""
+    where_at = pattern_at = None  # in a DELETE WHERE: the offset of its WHERE, then of its pattern's opening brace
+    for kind, value, at in guard.tokens(update):
+        if kind == "comment":
+            continue
+        if kind == "other" and value == "{":
+            if depth == 0 and where_at is not None:
+                pattern_at = at
+            depth += 1
+        elif kind == "other" and value == "}":
+            depth = max(0, depth - 1)
+            if depth == 0 and pattern_at is not None:
+                cuts.append((where_at, f"{update[pattern_at:at + 1]} {clauses} "))
+                where_at = pattern_at = None
+        elif kind == "word" and depth == 0:
+            word = value.upper()
+            if word in ("USING", "WITH"):
+                raise QueryError(f"the update has its own {word} clause, so using-graph-uri and using-named-graph-uri "
+                                 "cannot also be given (SPARQL 1.1 Protocol); drop one of them")
+            if word not in _UPDATE_WORDS:
+                raise QueryError(f"cannot apply using-graph-uri or using-named-graph-uri to this update: '{value}' is not "
+                                 "an update keyword; separate its keywords with spaces")
+            if word == "WHERE" and previous == "}":  # after the templates of a DELETE/INSERT
+                cuts.append((at, clauses + " "))
+            elif word == "WHERE" and previous == "DELETE":
+                where_at = at
+            value = word
+        previous = value
+    text, probes, end = [], [], 0
+    for at, clause in cuts:
+        probes.append(f"{update[:at]}{PROBE} {update[at:]}")
+        text += [update[end:at], clause]
+        end = at
+    text.append(update[end:])
+    return Rewrite("".join(text), tuple(probes))
+
+
 def run(graph: Graph, sparql: str, timeout: float | None = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS,
-        substitutions: dict | None = None) -> Result:
-    """Run a read-only query, stopping it after ``timeout`` seconds."""
+        substitutions: dict | None = None, base: str | None = None) -> Result:
+    """Run a read-only query, stopping it after ``timeout`` seconds.
+
+    Relative IRIs resolve against ``base`` (default: the graph's own location, ``graph.base``); a ``BASE``
+    in the query comes after it, so it wins.
+    """
     check_query(sparql)
+    base = base if base is not None else getattr(graph, "base", None)
     box: dict = {}
 
     def work() -> None:
         if not getattr(graph, "reaches_network", False):
             guard.no_network()  # the second wall: whatever the engine parsed, this thread cannot connect
         try:
-            box["result"] = _materialise(graph, sparql, max_rows, substitutions)
+            box["result"] = _materialise(graph, sparql, max_rows, substitutions, base)
         except BaseException as e:  # reported in the calling thread
             box["error"] = e
 
@@ -100,10 +190,12 @@ def _first_line(e: BaseException) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
-def _materialise(graph: Graph, sparql: str, max_rows: int, substitutions) -> Result:
+def _materialise(graph: Graph, sparql: str, max_rows: int, substitutions, base: str | None) -> Result:
     kwargs = {"prefixes": PREFIXES}
     if substitutions:
         kwargs["substitutions"] = substitutions
+    if base is not None:
+        kwargs["base_iri"] = base
     answer = graph.query(sparql, **kwargs)
     if isinstance(answer, ox.QueryBoolean):
         return Result("ask", [], [], boolean=bool(answer))

@@ -171,13 +171,17 @@ class RemoteGraph(Graph):
 
     # -------------------------------------------------------------- reading
 
-    def query(self, sparql: str, prefixes: dict[str, str] | None = None, substitutions: dict | None = None):
-        """Run SPARQL on the server; answers are pyoxigraph's result types, as from the embedded store."""
-        self.flush()
-        return self._query(sparql, prefixes, substitutions)
+    def query(self, sparql: str, prefixes: dict[str, str] | None = None, substitutions: dict | None = None,
+              base_iri: str | None = None):
+        """Run SPARQL on the server; answers are pyoxigraph's result types, as from the embedded store.
 
-    def _query(self, sparql: str, prefixes: dict[str, str] | None = None, substitutions: dict | None = None):
-        text = _prologue(sparql, prefixes or {}) + sparql
+        Without ``base_iri``, relative IRIs resolve against the endpoint's URL, as the server resolves them."""
+        self.flush()
+        return self._query(sparql, prefixes, substitutions, base_iri)
+
+    def _query(self, sparql: str, prefixes: dict[str, str] | None = None, substitutions: dict | None = None,
+               base_iri: str | None = None):
+        text = _prologue(sparql, prefixes or {}, base_iri) + sparql
         if substitutions:  # a trailing VALUES block binds them, as rdflib's SPARQLStore does
             names = list(substitutions)
             text += (f"\nVALUES ({' '.join(f'?{v.value}' for v in names)}) "
@@ -244,14 +248,16 @@ class RemoteGraph(Graph):
             raise StoreError(f"SPARQL endpoint {url} broke off the exchange: {_reason(e, self.timeout)}") from None
 
 
-def _prologue(sparql: str, prefixes: dict[str, str]) -> str:
-    """Declarations of the predeclared prefixes the query uses and does not declare, on one line of its own.
+def _prologue(sparql: str, prefixes: dict[str, str], base_iri: str | None = None) -> str:
+    """Declarations of the base and the predeclared prefixes the query uses and does not declare, on one line of its own.
 
     Only those, so that the server's error positions stay true for most queries (off by one line at most).
+    The query's own BASE comes after this one, so it wins.
     """
     used = [p for p in prefixes if re.search(rf"(?<![\w.-]){re.escape(p)}:", sparql)
             and not re.search(rf"PREFIX\s+{re.escape(p)}:", sparql, re.I)]
-    return " ".join(f"PREFIX {p}: {ox.NamedNode(prefixes[p])}" for p in used) + "\n" if used else ""
+    declared = ([f"BASE {ox.NamedNode(base_iri)}"] if base_iri else []) + [f"PREFIX {p}: {ox.NamedNode(prefixes[p])}" for p in used]
+    return " ".join(declared) + "\n" if declared else ""
 
 
 def _query_triples(triples: list[ox.Triple]) -> ox.QueryTriples:

@@ -23,6 +23,10 @@ Safe by default:
   stopped by killing its worker (pyoxigraph cannot cancel a running query), which
   is replaced; a result is cut at a row cap (header ``Newsgraph-Truncated``).
 
+Relative IRIs in a query or update resolve against the URL it was sent to (without its query string), and
+``using-graph-uri``/``using-named-graph-uri`` become ``USING`` clauses of the update
+(:func:`newsgraph.query.with_dataset`), guarded again as rewritten.
+
 A store directory is opened read-only by the workers while the server holds its
 lock, so no build writes under them; with ``allow_update`` a single worker owns it
 read-write. A file is loaded by each worker; with ``allow_update`` (a ``.nq`` or ``.trig``
@@ -281,22 +285,24 @@ def _do(graph, source: _Source, job: dict) -> tuple:
     if job["op"] == "query":
         return _query(graph, job)
     if job["op"] == "update":
-        return _update(graph, source, job["text"])
+        return _update(graph, source, job)
     return _network(graph, job["heading"])
 
 
 class _Dataset:
-    """The graph with the protocol's default-graph-uri/named-graph-uri applied (local graphs only)."""
+    """The graph with the protocol's default-graph-uri/named-graph-uri applied (local graphs only).
+
+    A side the request leaves out is empty, as the protocol has it (SPARQL 1.1 Protocol 2.1.4): pyoxigraph
+    would keep its own default for it, the whole default graph or every named graph.
+    """
 
     def __init__(self, graph, default: list[str], named: list[str]):
         import pyoxigraph as ox
 
         self.graph = graph
-        self.options = {}
-        if default:
-            self.options["default_graph"] = [ox.NamedNode(g) for g in default]
-        if named:
-            self.options["named_graphs"] = [ox.NamedNode(g) for g in named]
+        self.base = graph.base
+        self.options = {"default_graph": [ox.NamedNode(g) for g in default],
+                        "named_graphs": [ox.NamedNode(g) for g in named]}
 
     def query(self, sparql: str, **kwargs):
         return self.graph.query(sparql, **kwargs, **self.options)
@@ -309,7 +315,7 @@ def _query(graph, job: dict) -> tuple:
 
     try:
         dataset = _Dataset(graph, job["default"], job["named"]) if job["default"] or job["named"] else graph
-        result = run(dataset, job["text"], timeout=None, max_rows=job["max_rows"])
+        result = run(dataset, job["text"], timeout=None, max_rows=job["max_rows"], base=job["base"])
     except ValueError as e:  # an invalid IRI in default-graph-uri or named-graph-uri
         return _text(400, f"invalid graph IRI: {e}")
     except QueryError as e:
@@ -335,12 +341,31 @@ def _query(graph, job: dict) -> tuple:
     return 200, media + ("; charset=utf-8" if media.startswith("text/") else ""), body, headers
 
 
-def _update(graph, source: _Source, text: str) -> tuple:
+def _update(graph, source: _Source, job: dict) -> tuple:
+    import pyoxigraph as ox
+
     from .store import rdf_format
 
+    text, base = job["text"], job["base"]
+    for probe in job["probes"]:  # each place a USING clause went must be one the engine reads
+        try:
+            ox.Store().update(probe, prefixes=PREFIXES, base_iri=base)
+        except SyntaxError:
+            continue
+        except (OSError, ValueError, RuntimeError):
+            pass
+        return _text(400, "cannot apply using-graph-uri or using-named-graph-uri to this update: a WHERE of it is not "
+                          "where newsgraph reads one; put the dataset in USING clauses instead")
     try:
-        graph.store.update(text, prefixes=PREFIXES)
+        graph.store.update(text, prefixes=PREFIXES, base_iri=base)
     except SyntaxError as e:
+        if text != job["original"]:  # say what is wrong with the update as sent, at its own line and column
+            try:
+                ox.Store().update(job["original"], prefixes=PREFIXES, base_iri=base)
+            except SyntaxError as original:
+                e = original
+            except (OSError, ValueError, RuntimeError):
+                pass
         return _text(400, f"invalid SPARQL update: {str(e).splitlines()[0] if str(e) else e!r}")
     except (OSError, ValueError, RuntimeError) as e:
         return _text(500, f"update failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
@@ -446,6 +471,7 @@ class App:
 
         try:
             check_query(text)
+            base = _base(request)
         except QueryError as e:
             return _plain(400, str(e))
         results, graph = FORMAT_PARAM.get(params.get("format", "").lower(), (None, None))
@@ -455,11 +481,12 @@ class App:
         if graph is None:
             graph = accept.best_match(list(GRAPH_TYPES), default="text/turtle")
         job = {"op": "query", "text": text, "results": results, "graph": graph, "max_rows": self.settings.max_rows,
-               "default": request.values.getlist("default-graph-uri"), "named": request.values.getlist("named-graph-uri")}
+               "default": request.values.getlist("default-graph-uri"), "named": request.values.getlist("named-graph-uri"),
+               "base": base}
         return self.answer(job)
 
     def update(self, request: Request, text: str) -> Response:
-        from .query import check_update
+        from .query import check_update, with_dataset
 
         if not self.settings.allow_update:
             return _plain(403, "this server is read-only; start it with --allow-update to accept SPARQL updates")
@@ -468,9 +495,15 @@ class App:
             return _plain(403, f"an update from a page of {origin} is refused (see newsgraph serve --cors)")
         try:
             check_update(text)
+            rewrite = with_dataset(text, request.values.getlist("using-graph-uri"),
+                                   request.values.getlist("using-named-graph-uri"))
+            for changed in (rewrite.text, *rewrite.probes):  # what the engine will parse is guarded, not only what was sent
+                check_update(changed)
+            base = _base(request)
         except QueryError as e:
             return _plain(400, str(e))
-        response = self.answer({"op": "update", "text": text})
+        response = self.answer({"op": "update", "text": rewrite.text, "original": text, "probes": rewrite.probes,
+                                "base": base})
         if response.status_code < 300:
             self._generation += 1
         return response
@@ -523,6 +556,16 @@ class App:
         response = Response(body, status=status, content_type=media)
         response.headers.update(headers)
         return response
+
+
+def _base(request: Request) -> str:
+    """The base IRI of a query or update: the URL it was sent to, without its query string (SPARQL 1.1 Protocol)."""
+    from .query import check_base
+
+    try:
+        return check_base(request.base_url)
+    except QueryError:
+        raise QueryError(f"the request URL {request.base_url} is not an IRI that relative IRIs could resolve against") from None
 
 
 def _utf8_form(raw: bytes) -> bool:

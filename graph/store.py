@@ -140,6 +140,7 @@ class Graph:
         self.location = location
         self.file_format = file_format  # set when the graph is written to a file on close
         self.read_format: ox.RdfFormat | None = None  # set when the graph was read from a file
+        self.base: str | None = None  # the IRI relative IRIs in queries resolve against, by default
         self.changed = False
         self._unflushed = 0  # quads written since the store last flushed its memory tables to disk
         self.lock = None  # the shared lock of a store opened read-only
@@ -382,6 +383,12 @@ class _OutputLock:
         self.file.close()
 
 
+def location_iri(path: Path) -> str:
+    """The ``file://`` URL of a graph file, or of a store directory (with its trailing slash, so that ``<x>`` is inside it)."""
+    iri = path.absolute().as_uri()
+    return iri + "/" if path.is_dir() and not iri.endswith("/") else iri
+
+
 def existing_graph_path(location: str) -> Path:
     """The path of a graph that must exist: an RDF file, or a directory that is an Oxigraph store."""
     path = Path(location)
@@ -407,25 +414,29 @@ def open_source(location: str, writable: bool = False) -> Graph:
             store, lock = _open_read_only(path)
             graph = Graph(store, location)
             graph.lock = lock
-            return graph
-        return Graph(_open_store(path, create=False), location)
+        else:
+            graph = Graph(_open_store(path, create=False), location)
+        graph.base = location_iri(path)
+        return graph
     fmt = rdf_format(path, readable=True)
     if fmt == ox.RdfFormat.RDF_XML:
         _refuse_doctype(path)
     store = ox.Store()
+    base = location_iri(path)  # a relative IRI in the file is relative to the file, as RDF parsers resolve it
     try:
         if fmt.supports_datasets:
-            store.load(path=str(path), format=fmt)
+            store.load(path=str(path), format=fmt, base_iri=base)
             store.extend([ox.Quad(q.subject, q.predicate, q.object, MERGED)
                           for q in store.quads_for_pattern(None, None, None, None) if q.graph_name != MERGED])
         else:
-            store.load(path=str(path), format=fmt, to_graph=ox.DefaultGraph())
+            store.load(path=str(path), format=fmt, to_graph=ox.DefaultGraph(), base_iri=base)
     except SyntaxError as e:
         raise StoreError(f"'{location}' is not valid {fmt.name}: {str(e).splitlines()[0]}") from None
     except (OSError, ValueError) as e:
         raise StoreError(f"cannot read '{location}': {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
     graph = Graph(store, location)
     graph.read_format = fmt
+    graph.base = base
     return graph
 
 

@@ -203,6 +203,63 @@ def test_update_refusal_says_what_to_do(cli, handmade_store):
     assert "DROP is a SPARQL update" in line and "SELECT" in line
 
 
+# -------------------------------------------------------------- relative IRIs
+
+
+def test_relative_iris_resolve_against_the_graph_file_by_default(cli, handmade_ttl, tmp_path):
+    out = cli.ok("query", handmade_ttl, "SELECT (<x> AS ?x) (<../y> AS ?y) {}", "--format", "csv").stdout.splitlines()
+    assert out[1:] == [f"{handmade_ttl.as_uri()[:-len('graph.ttl')]}x,{handmade_ttl.parent.parent.as_uri()}/y"]
+    # a relative IRI in the file resolves against the file too, so query and data agree without --base
+    path = tmp_path / "relative.ttl"
+    path.write_text('<a> <p> <x> .\n<b> <p> <other> .\n', encoding="utf-8")
+    out = cli.ok("query", path, "SELECT ?s WHERE { ?s ?p <x> }", "--format", "csv").stdout.splitlines()
+    assert out == ["s", (tmp_path / "a").as_uri()]
+
+
+def test_a_store_directory_is_the_base_of_its_queries(cli, handmade_store):
+    out = cli.ok("query", handmade_store, "SELECT (<x> AS ?x) {}", "--format", "csv").stdout.splitlines()
+    assert out[1] == handmade_store.as_uri() + "/x"
+
+
+def test_base_option(cli, handmade_ttl):
+    found = cli.ok("query", handmade_ttl, "SELECT ?who WHERE { ?who ng:captured <Ostrava> }", "--format", "csv",
+                   "--base", ENTITY).stdout.splitlines()
+    assert found == ["who", ENTITY + "Kessarine_Liberation_Army"]
+    # without it <Ostrava> is a file next to the graph, which nothing captured
+    assert cli.ok("query", handmade_ttl, "ASK { ?who ng:captured <Ostrava> }").stdout == "no\n"
+
+
+def test_base_in_the_query_wins(cli, handmade_ttl):
+    sparql = f"BASE <{ENTITY}> SELECT ?place WHERE {{ <Southern_Coast_Militia> ng:captured ?place }}"
+    for extra in ([], ["--base", "http://elsewhere.example/"]):
+        out = cli.ok("query", handmade_ttl, sparql, "--format", "csv", *extra).stdout.splitlines()
+        assert out == ["place", ENTITY + "Marrow_Bay"], extra
+    relative = "BASE <entity/> SELECT (<x> AS ?x) {}"  # a relative BASE resolves against --base
+    out = cli.ok("query", handmade_ttl, relative, "--format", "csv", "--base", "https://w3id.org/newsgraph/").stdout
+    assert out.splitlines()[1] == ENTITY + "x"
+
+
+@pytest.mark.parametrize("base", ["x", "not an iri", "http://e/a b", ""])
+def test_an_invalid_base_is_a_usage_error(cli, handmade_ttl, tmp_path, base):
+    for command in (["query", handmade_ttl, "ASK {}"], ["export", handmade_ttl, "-o", tmp_path / "g.ttl",
+                                                         "--query", "-"]):
+        result = cli.run(*command, "--base", base, input="CONSTRUCT WHERE { ?s ?p ?o }")
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+        assert result.stderr.splitlines()[-1].startswith("Error: Invalid value for '--base': ")
+        assert "is not an absolute IRI" in result.stderr
+
+
+def test_export_query_takes_the_base_too(cli, handmade_ttl, tmp_path):
+    construct = tmp_path / "q.rq"
+    construct.write_text("CONSTRUCT { <Tomas_Halvik> ?p ?o } WHERE { <Tomas_Halvik> ?p ?o FILTER(isIRI(?o)) }",
+                         encoding="utf-8")
+    out = tmp_path / "halvik.graphml"
+    line = cli.ok("export", handmade_ttl, "-o", out, "--query", construct, "--base", ENTITY).stderr
+    assert not line.startswith("0 nodes") and ENTITY + "Tomas_Halvik" in out.read_text(encoding="utf-8")
+    assert cli.ok("export", handmade_ttl, "-o", out, "--query", construct).stderr.startswith("0 nodes")
+
+
 # -------------------------------------------------------------- time limit
 
 

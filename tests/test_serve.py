@@ -334,6 +334,117 @@ def test_nothing_reaches_another_server(readonly, serving, handmade_store, canar
     assert canary.requests == []
 
 
+# ------------------------------------------------------------------ base IRI and dataset parameters
+
+UPDATE = {"Content-Type": "application/sparql-update"}
+
+
+def csv_rows(endpoint: Endpoint, query: str, **params) -> list[list[str]]:
+    status, _, body = http(f"{endpoint.url}?{urllib.parse.urlencode({'query': query, **params}, doseq=True)}",
+                           headers={"Accept": "text/csv"})
+    assert status == 200, body
+    return [row.split(",") for row in body.decode().splitlines()[1:]]
+
+
+def test_relative_iris_resolve_against_the_request_url(cli, readonly, serving, handmade_store):
+    root = readonly.root
+    # the query string is not part of the base: <x> is the endpoint's sibling, however the query is sent
+    assert csv_rows(readonly, "SELECT (<x> AS ?x) (<?y> AS ?y) {}", format="csv") == [[f"{root}/x", f"{root}/sparql?y"]]
+    status, _, body = http(readonly.url, form(query="SELECT (<x> AS ?x) {}"), {**FORM, "Accept": "text/csv"})
+    assert status == 200 and body.decode().splitlines()[1] == f"{root}/x"
+    assert csv_rows(readonly, "BASE <urn:> SELECT (<x> AS ?x) {}") == [["urn:x"]]
+    # newsgraph query on the endpoint leaves the base to the server, unless told one
+    assert cli.ok("query", readonly.url, "SELECT (<x> AS ?x) {}", "--format", "csv").stdout.splitlines()[1] == f"{root}/x"
+    told = cli.ok("query", readonly.url, "SELECT (<x> AS ?x) {}", "--format", "csv", "--base", "urn:b/").stdout
+    assert told.splitlines()[1] == "urn:b/x"
+    writable = serving(handmade_store, "--allow-update")
+    assert http(writable.url, b"INSERT DATA { <s> <p> 'o' }", UPDATE)[0] == 204
+    assert csv_rows(writable, "SELECT ?s ?p { ?s ?p 'o' }") == [[f"{writable.root}/s", f"{writable.root}/p"]]
+    status, _, body = http(f"{writable.url}?using-graph-uri=urn%3Atest%3Ag", b"DELETE { <s> <p> 'o' } WHERE { }", UPDATE)
+    assert status == 204 and csv_rows(writable, "SELECT ?s ?p { ?s ?p 'o' }") == [], body  # a rewritten update has it too
+
+
+# Three graphs the update tests read: g1 and g2 each say one thing; the default graph says a third.
+GRAPHS = ("INSERT DATA { GRAPH <urn:test:g1> { <urn:test:a> <urn:test:p> 1 } GRAPH <urn:test:g2> { <urn:test:b> <urn:test:p> 2 } "
+          "<urn:test:c> <urn:test:p> 3 }")
+COPY = "INSERT { GRAPH <urn:test:out> { ?s <urn:test:copied> true } } WHERE { %s }"
+COPIED = "SELECT ?s WHERE { GRAPH <urn:test:out> { ?s ?p ?o } } ORDER BY ?s"
+
+
+def test_using_graph_parameters_are_the_dataset_of_an_update(serving, handmade_store):
+    endpoint = serving(handmade_store, "--allow-update")
+    cases = [  # (WHERE pattern, using-graph-uri, using-named-graph-uri, subjects copied)
+        ("?s <urn:test:p> ?o", [], [], ["urn:test:c"]),
+        ("?s <urn:test:p> ?o", ["urn:test:g1"], [], ["urn:test:a"]),
+        ("?s <urn:test:p> ?o", ["urn:test:g1", "urn:test:g2"], [], ["urn:test:a", "urn:test:b"]),
+        ("GRAPH ?g { ?s <urn:test:p> ?o }", [], ["urn:test:g2"], ["urn:test:b"]),
+        ("GRAPH ?g { ?s <urn:test:p> ?o }", ["urn:test:g1"], [], []),  # USING alone: no named graph
+        ("?s <urn:test:p> ?o", [], ["urn:test:g2"], []),  # USING NAMED alone: an empty default graph
+    ]
+    for where, default, named, copied in cases:
+        assert http(endpoint.url, form(update=f"DROP SILENT GRAPH <urn:test:out> ; {GRAPHS}"), FORM)[0] == 204
+        query = urllib.parse.urlencode({"using-graph-uri": default, "using-named-graph-uri": named}, doseq=True)
+        status, _, body = http(f"{endpoint.url}?{query}", (COPY % where).encode(), UPDATE)
+        assert status == 204, body
+        assert [row[0] for row in csv_rows(endpoint, COPIED)] == copied, (where, default, named)
+    # in a form beside update=, for each operation of a request: DELETE WHERE too, while INSERT DATA has no WHERE;
+    # a WHERE in a comment or a string is no operation
+    tricky = '?s ?p ?o FILTER(?o != 9 || STR(?o) = "} WHERE {")'
+    update = (f"DROP SILENT GRAPH <urn:test:out> ; {COPY % '?s ?p 1'} ; INSERT DATA {{ <urn:test:d> <urn:test:p> 4 }} ;\n"
+              f"# }} WHERE {{\n{COPY % tricky} ;\n"
+              "DELETE WHERE { GRAPH <urn:test:g2> { ?s ?p ?o } }")
+    status, _, body = http(endpoint.url, form(**{"update": update, "using-graph-uri": "urn:test:g1",
+                                                  "using-named-graph-uri": "urn:test:out"}), FORM)
+    assert status == 204, body
+    assert [row[0] for row in csv_rows(endpoint, COPIED)] == ["urn:test:a"]
+    assert csv_rows(endpoint, "SELECT ?s { GRAPH <urn:test:g2> { ?s ?p ?o } }") == [["urn:test:b"]]  # not in its dataset
+    assert csv_rows(endpoint, "SELECT ?o { <urn:test:d> ?p ?o }") == [["4"]]
+    status, _, body = http(f"{endpoint.url}?using-named-graph-uri=urn%3Atest%3Ag2",
+                           b"DELETE WHERE { GRAPH <urn:test:g2> { ?s ?p ?o } }", UPDATE)
+    assert status == 204 and csv_rows(endpoint, "SELECT ?s { GRAPH <urn:test:g2> { ?s ?p ?o } }") == []
+
+
+def test_using_graph_parameters_and_a_dataset_in_the_update_are_a_400(serving, handmade_store):
+    endpoint = serving(handmade_store, "--allow-update")
+    assert http(endpoint.url, form(update=GRAPHS), FORM)[0] == 204
+    conflicts = ["WITH <urn:test:g1> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+                 "DELETE { ?s ?p ?o } USING <urn:test:g1> WHERE { ?s ?p ?o }",
+                 "delete { ?s ?p ?o } using named <urn:test:g1> where { GRAPH ?g { ?s ?p ?o } }"]
+    for update in conflicts:
+        for param in ("using-graph-uri", "using-named-graph-uri"):
+            status, _, body = http(f"{endpoint.url}?{param}=urn%3Atest%3Ag2", update.encode(), UPDATE)
+            assert status == 400, (update, param)
+            assert len(body.splitlines()) == 1 and b"cannot also be given" in body, body
+    for bad in ["not an iri", "urn:test:<g>", "relative"]:
+        status, _, body = http(endpoint.url, form(**{"update": COPY % "?s ?p ?o", "using-graph-uri": bad}), FORM)
+        assert status == 400 and body.startswith(b"invalid graph IRI") and len(body.splitlines()) == 1, (bad, body)
+    # keywords glued together, and a WHERE the engine reads as a comment, are refused rather than guessed at
+    hidden = "INSERT { ?s <urn:test:q> 1 } WHERE { ?s ?p ?o FILTER(?o<?o#>) } WHERE\n) }"
+    assert http(endpoint.url, hidden.encode(), UPDATE)[0] == 204
+    for update in ["DELETEWHERE { ?s ?p ?o }", hidden]:
+        status, _, body = http(f"{endpoint.url}?using-graph-uri=urn%3Atest%3Ag1", update.encode(), UPDATE)
+        assert status == 400 and body.startswith(b"cannot apply using-graph-uri"), (update, body)
+    # an update that is wrong in itself is reported as sent, not as rewritten
+    status, _, body = http(f"{endpoint.url}?using-graph-uri=urn%3Atest%3Ag1", b"INSERT { ?s ?p ?o } WHERE { ?s ?p", UPDATE)
+    assert status == 400 and body.startswith(b"invalid SPARQL update") and b"error at 1:34:" in body, body
+    assert csv_rows(endpoint, "SELECT ?s { GRAPH <urn:test:g1> { ?s ?p ?o } }") == [["urn:test:a"]]  # nothing ran
+
+
+def test_a_query_dataset_with_one_side_leaves_the_other_empty(readonly):
+    from newsgraph.build import doc_iri
+
+    river = doc_iri("river")
+    everything = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+    named = "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"
+    in_river = int(csv_rows(readonly, f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{river}> {{ ?s ?p ?o }} }}")[0][0])
+    assert in_river > 0
+    assert csv_rows(readonly, everything, **{"named-graph-uri": river}) == [["0"]]
+    assert csv_rows(readonly, named, **{"named-graph-uri": river}) == [[str(in_river)]]
+    assert csv_rows(readonly, everything, **{"default-graph-uri": river}) == [[str(in_river)]]
+    assert csv_rows(readonly, named, **{"default-graph-uri": river}) == [["0"]]
+    assert int(csv_rows(readonly, named)[0][0]) > in_river  # without either, every document's graph
+
+
 def test_a_runaway_query_is_stopped_and_the_server_goes_on(serving, tmp_path):
     path = tmp_path / "thousand.nt"
     path.write_text("".join(f"<urn:s{i}> <urn:p{i % 7}> \"{i}\" .\n" for i in range(1000)), encoding="utf-8")
