@@ -117,6 +117,9 @@ class ArgumentFinder:
         if slot == "appos":
             if trigger.dep_ == "appos" and trigger.head != trigger:
                 return [trigger.head]
+            named = [c for c in trigger.children if c.dep_ == "appos" and c.pos_ == "PROPN" and c.i > trigger.i]
+            if named and trigger.dep_ in ("conj", "nsubj", "nsubjpass", "dobj", "pobj"):
+                return named  # "X and its ally Y": the noun's own name beside it
             if trigger.dep_ == "attr" and trigger.head.lemma_ in _COPULAS:  # "X is an ally of Y"
                 return [c for c in trigger.head.children if c.dep_ in ("nsubj", "nsubjpass")]
             return []
@@ -242,7 +245,7 @@ class ArgumentFinder:
         filled, realised = [], []
         for slot in frame.roles["party"]:
             toks = self.slot(frame, trigger, comp, slot)
-            if slot == "poss" and toks and all(t.tag_ == "PRP$" for t in toks) and realised:
+            if slot == "poss" and toks and all(t.tag_ == "PRP$" and t.lower_ == "their" for t in toks) and realised:
                 continue  # "X and Y extended their partnership": "their" is the subject again
             if toks:
                 realised.append(slot)

@@ -686,7 +686,8 @@ class _DocExtraction:
                         if m is not None and m.cls == "Person":
                             cands.setdefault(resolve.person_key(m.text), m)
                     elif t.dep_ in ("nsubj", "nsubjpass") and t != tok:
-                        for m in self.mentions_of(t):
+                        # "X and its ally Y": the conjunct that holds the pronoun is not its antecedent
+                        for m in (self._mentions_of_one(t, 0) if tok in t.subtree else self.mentions_of(t)):
                             if m.cls in wanted:
                                 cands.setdefault(m.text, m)
                 if len(cands) == 1:
