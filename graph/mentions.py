@@ -23,13 +23,12 @@ from spacy.tokens import Span, Token
 
 from . import resolve
 from .records import Mention
+from .resources import lexicon
 
 if TYPE_CHECKING:
     from .extract import Extractor
 
 _ACRONYM = re.compile(r"^[A-Z][A-Z.&]{1,9}$")
-_PERSON_TITLES = {"president", "minister", "envoy", "chancellor", "senator", "king", "queen", "pope", "ambassador",
-                   "governor", "mayor", "premier", "prince", "princess", "sheikh", "emir", "sultan"}
 _MONEY = re.compile(r"[$€£¥]\s?\d|\d[\d,.]*\s?(?:million|billion|bn|m)\b|^\W*\d[\d,.]*\W*$")
 _OBJECT_DEPS = ("dobj", "obj")
 
@@ -117,7 +116,7 @@ class Mentions:
             title = ""
             if (cls in ("Person", "Organization") and before is not None and before.text.istitle()
                     and before.lemma_.lower() in self.ex.titles
-                    and (cls == "Person" or (len(ent) == 1 and before.lower_ in _PERSON_TITLES))):
+                    and (cls == "Person" or (len(ent) == 1 and before.lower_ in self.lex["person_titles"]))):
                 title = before.text  # "Envoy Lindqvist": a title before a name makes it a person's
                 cls = "Person"
             if cls in ("Person", "Organization") and len(parts) == 1:
@@ -127,7 +126,7 @@ class Mentions:
                 while k < len(words) - 1 and words[k].lower_.strip(".") in self.ex.titles and words[k].text[:1].isupper():
                     k += 1
                 if k and words[k].text[:1].isupper() and (
-                        cls == "Person" or words[k - 1].lower_.strip(".") in _PERSON_TITLES):
+                        cls == "Person" or words[k - 1].lower_.strip(".") in self.lex["person_titles"]):
                     title = " ".join(w.text for w in words[:k])
                     parts = [words[k:]]
                     cls = "Person"
@@ -610,8 +609,7 @@ def _drop_headline_noise(mentions: list[Mention], text: str, sents) -> list[Ment
 
 def _title_case(sentence: Span) -> bool:
     """A headline in Title Case: its content words, verbs included, all start with a capital."""
-    small = {"a", "an", "the", "of", "in", "on", "at", "to", "for", "and", "or", "with", "by", "from", "as", "is",
-             "vs", "but", "over", "after", "into", "amid", "than", "up", "off", "out"}
+    small = set(lexicon()["headline_small_words"])
     words = [t for t in sentence if t.is_alpha and t.lower_ not in small]
     if len(words) < 3:
         return False
