@@ -491,6 +491,12 @@ class Mentions:
         person = tok.lower_ in self.lex["person_pronouns"]
         wanted = ("Person",) if person else ("Organization", "Location")
         result: list[Mention] = []
+        if tok.dep_ == "poss" and tok.head.dep_ == "conj" and tok.head.head != tok.head:
+            # "X and its ally Y", "X and his wife": the conjunct before the one the pronoun is in
+            first = [m for m in self._mentions_of_one(tok.head.head, 0) if m.cls in wanted]
+            if len(first) == 1:
+                self._pronoun_cache[tok.i] = first
+                return first
         # "X said he ...", "X said its diplomats ...": the speaker.
         came = tok
         for anc in tok.ancestors:

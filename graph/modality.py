@@ -55,6 +55,11 @@ class Modality:
             elif (via == "pcomp" and head.head.lemma_.lower() in self.lex["responsibility_nouns"]
                   and head.head.dep_ in ("dobj", "obj")):
                 head = head.head.head  # "denied responsibility for kidnapping X": the verb over the claim
+            elif via in ("acl", "ccomp") and head.pos_ == "NOUN" and head.lemma_.lower() in self.lex["report_nouns"]:
+                chain.append((head, "report"))  # "reports that X met Y": hearsay; "denied reports that ...": denied
+                if head.dep_ not in ("dobj", "obj", "nsubjpass") or head.head == head:
+                    break
+                t, head, via = head, head.head, "ccomp"
             elif not (via in ("xcomp", "conj") or (via == "dobj" and t.tag_ == "VBG")  # "denied fighting alongside"
                       or (via == "ccomp" and (
                     governing.get(head.lemma_) in ("denied", "alleged", "hypothetical")
@@ -93,6 +98,8 @@ class Modality:
                     modality = _stronger(modality, "hypothetical")
                 if c.dep_ in ("amod", "compound", "acl") and low in lex["irrealis_modifiers"]:
                     modality = _stronger(modality, "planned")
+            if via == "report":
+                modality = _stronger(modality, "alleged")
             if i:
                 lemma = node.lemma_.lower()
                 complement = via in ("xcomp", "ccomp", "pcomp") or (via == "dobj" and chain[i - 1][0].tag_ == "VBG")
@@ -183,7 +190,7 @@ class Modality:
         for t in near:
             if t.lower_ in self.lex["remote_modifiers"]:
                 return True
-            if t.dep_ == "prep" and t.lower_ in ("by", "over", "via"):
+            if t.dep_ == "prep" and t.lower_ in ("by", "over", "via", "in", "during", "on"):  # "in a telephone call"
                 if any(g.lower_ in self.lex["remote_modifiers"] for g in t.subtree):
                     return True
         return False
