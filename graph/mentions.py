@@ -351,6 +351,16 @@ class Mentions:
                 words.insert(0, before)
             else:
                 break
+        while words[-1].i + 2 < len(self.doc):  # "Hezb-i-Islami" parsed with "Hezb" as its head
+            hyphen, right = self.doc[words[-1].i + 1], self.doc[words[-1].i + 2]
+            after = self.doc[right.i + 1: right.i + 3]
+            connector = (len(right) <= 3 and right.is_lower and len(after) == 2 and after[0].text == "-"
+                         and not right.whitespace_ and not after[0].whitespace_ and after[1].text[:1].isupper())
+            joins = connector or (right.text[:1].isupper() and words[-1].is_lower)
+            if not (hyphen.text == "-" and not words[-1].whitespace_ and not hyphen.whitespace_ and right.is_alpha
+                    and right.i not in self.by_token and joins):
+                break  # "-i-", "-ul-" join; "Sarvath-allied", "X-led" do not
+            words += [hyphen, right]
         titled = False
         while len(words) > 1 and words[0].lower_.strip(".") in self.ex.titles:
             words = words[1:]  # "Prime Minister Aho": the title is a role
