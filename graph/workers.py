@@ -111,13 +111,17 @@ class _Worker:
         self.batches: deque[_Batch] = deque()
         self.deadline = float("inf")
         self.phase = "parsing"
+        self.broken = False  # a send found its pipe closed
 
     def send(self, batch: _Batch, timeout: float) -> None:
         if not self.batches and self.ready:
             self.deadline, self.phase = time.monotonic() + timeout, "parsing"
         self.batches.append(batch)
         self.sent += len(batch.items)
-        self.inbox.send((batch.key, batch.items))
+        try:
+            self.inbox.send((batch.key, batch.items))
+        except OSError:  # it died since the last look (a fatal item): its sentinel says so, and its batches are retried
+            self.broken = True
 
     def stop(self, kill: bool) -> None:
         if kill:
@@ -199,7 +203,8 @@ def run_local(job, batches: Iterable[list], workers: int = 1, timeout: float | N
         if w.sent >= recycle and not w.batches:  # a fresh copy of the fork server's: its memory cannot grow
             w.stop(kill=False)
             pool[pool.index(w)] = w = _Worker(ctx, job)
-        while w.ready and w.sent < recycle and len(w.batches) < _PREFETCH and (batch := next_batch()) is not None:
+        while (w.ready and not w.broken and w.sent < recycle and len(w.batches) < _PREFETCH
+               and (batch := next_batch()) is not None):
             w.send(batch, limit)
 
     def replace(w: _Worker, culprit: tuple[_Batch, int] | None, reason: str) -> Iterator[tuple[Any, Any]]:

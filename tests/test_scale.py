@@ -107,6 +107,19 @@ class _BrokenJob:
         raise RuntimeError("no model here")
 
 
+def test_a_batch_sent_to_a_worker_that_just_died_waits_for_a_live_one():
+    """The pool may refill a worker in the instant after a fatal item killed it: the send must not raise."""
+    from newsgraph.workers import _Batch, _context, _Worker
+
+    w = _Worker(_context(), _FakeJob())
+    w.proc.kill()
+    w.proc.join()
+    w.send(_Batch(1, ["a"], True, set()), timeout=1.0)
+    w.send(_Batch(2, ["b"], True, set()), timeout=1.0)
+    assert w.broken and [b.key for b in w.batches] == [1, 2]  # both kept, to be retried elsewhere
+    w.stop(kill=True)
+
+
 def test_a_slow_or_fatal_item_is_given_up_and_the_rest_is_done():
     batches = [["a", "slow", "b"], ["c", "slow-parse", "d"], ["e", "die", "f"], ["g"]]
     start = time.monotonic()
