@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -184,7 +183,7 @@ class Answer:
     variables: list[str] | None = None
     rows: list[tuple] | None = None
     triples: list | None = None  # rdflib triples
-    ordered: bool = False
+    order: list[str] | None = None  # the variables of the query's ORDER BY, whose values keep their order
 
 
 _RESULT_FORMATS = {".srx": ox.QueryResultsFormat.XML, ".srj": ox.QueryResultsFormat.JSON,
@@ -268,7 +267,7 @@ def as_csv(answer: Answer) -> Answer:
         return _Csv(t.value) if t.value else None
 
     return Answer(variables=answer.variables, rows=[tuple(cell(t) for t in row) for row in answer.rows],
-                  ordered=answer.ordered)
+                  order=answer.order)
 
 
 def from_result(result) -> Answer:
@@ -293,14 +292,32 @@ def from_result(result) -> Answer:
 # ------------------------------------------------------------------ comparing
 
 
-_ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.I)
+_AFTER_ORDER = frozenset({"LIMIT", "OFFSET", "VALUES"})
 
 
-def has_order_by(query: str) -> bool:
+def order_variables(query: str) -> list[str] | None:
+    """The variables the outer ``ORDER BY`` of ``query`` names (in its keys' expressions), None without one.
+
+    Only their values' order is fixed: solutions that tie on them may come in any order.
+    """
     from newsgraph.guard import tokens
 
-    words = [v.upper() for kind, v, _ in tokens(query) if kind == "word"]
-    return any(a == "ORDER" and b == "BY" for a, b in zip(words, words[1:]))
+    depth, found, previous = 0, None, ""
+    for kind, value, _ in tokens(query):
+        if kind == "comment":
+            continue
+        if kind == "other" and value == "{":
+            depth += 1
+        elif kind == "other" and value == "}":
+            depth -= 1
+        elif depth == 0 and kind == "word" and value.upper() == "BY" and previous == "ORDER":
+            found = []
+        elif depth == 0 and found is not None and kind == "word" and value.upper() in _AFTER_ORDER:
+            break
+        elif depth == 0 and found is not None and kind == "var" and value[1:] not in found:
+            found.append(value[1:])
+        previous = value.upper() if kind == "word" else value
+    return found
 
 
 def difference(expected: Answer, actual: Answer) -> str | None:
@@ -313,7 +330,8 @@ def difference(expected: Answer, actual: Answer) -> str | None:
         return f"variables: expected {expected.variables}, got {actual.variables}"
     order = [actual.variables.index(v) for v in expected.variables]
     got = [tuple(row[i] for i in order) for row in actual.rows]
-    if not _same_solutions(expected.rows, got, expected.ordered):
+    order = [expected.variables.index(v) for v in expected.order or () if v in expected.variables]
+    if not _same_solutions(expected.rows, got, order if expected.order is not None else None):
         return f"expected {len(expected.rows)} rows {_show(expected.rows)}, got {len(got)} rows {_show(got)}"
     return None
 
@@ -381,24 +399,20 @@ def _number(term: ox.Literal):
     return None
 
 
-def _same_solutions(expected: list[tuple], actual: list[tuple], ordered: bool) -> bool:
+def _same_solutions(expected: list[tuple], actual: list[tuple], order: list[int] | None) -> bool:
+    """Whether the rows are the same multiset (the same sequence of ``order`` columns' values, when given) under
+    one blank node renaming."""
     if len(expected) != len(actual):
         return False
     if Counter(tuple(map(_key, r)) for r in expected) != Counter(tuple(map(_key, r)) for r in actual):
         return False
-    if ordered and [tuple(map(_key, r)) for r in expected] != [tuple(map(_key, r)) for r in actual]:
-        return _same_under_ties(expected, actual)
+    if order is not None:
+        sequence = lambda rows: [tuple(_key(r[i]) for i in order) for r in rows]  # noqa: E731
+        if sequence(expected) != sequence(actual):
+            return False
     if not any(isinstance(t, (ox.BlankNode, ox.Triple)) for r in expected for t in r):
         return True
     return _match(list(expected), list(actual), {}, {})
-
-
-def _same_under_ties(expected: list[tuple], actual: list[tuple]) -> bool:
-    """With ORDER BY, rows the ordering cannot tell apart may come in any order: the suites only fix the order
-    of the keys. Here a run of expected rows is accepted in any order when the actual rows at the same
-    places are the same multiset, and the first value of each row (the usual sort key) keeps its order."""
-    first = [_key(r[0]) for r in expected] if expected and expected[0] else []
-    return first == [_key(r[0]) for r in actual]
 
 
 def _bind(a, b, forward: dict, backward: dict) -> bool:
