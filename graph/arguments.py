@@ -47,6 +47,17 @@ def is_passive(trigger: Token) -> bool:
         c.dep_ == "aux" for c in trigger.children)
 
 
+def _preps(host: Token, word: str, deps: tuple[str, ...]) -> list[Token]:
+    """``word`` phrases of ``host``, also one coordinated with another of its phrases ("on Monday and with Y")."""
+    found = []
+    for c in host.children:
+        if c.dep_ in deps and c.lower_ == word:
+            found.append(c)
+        if c.dep_ in deps:
+            found += [k for k in c.conjuncts if k.i > c.i and k.pos_ == "ADP" and k.lower_ == word and k not in found]
+    return found
+
+
 def _led_by(lead: Token) -> list[Token]:
     """The leader a form of "lead" names: "led by Y" (a participle), "Y-led" (a hyphenated modifier)."""
     if lead.dep_ == "acl":
@@ -94,8 +105,7 @@ class ArgumentFinder:
         if slot.startswith(PREP_SLOT):
             word = slot[len(PREP_SLOT):]
             hosts = [trigger] + ([companion] if companion is not None else [])
-            return [p for h in hosts for c in h.children if c.dep_ in ("prep", "agent") and c.lower_ == word
-                    for p in c.children if p.dep_ == "pobj"]
+            return [p for h in hosts for c in _preps(h, word, ("prep", "agent")) for p in c.children if p.dep_ == "pobj"]
         return []
 
     def _premodified_object(self, trigger: Token) -> list[Token]:
@@ -194,8 +204,8 @@ class ArgumentFinder:
             hosts.append(up)
         found = []
         for h in hosts:
-            for c in h.children:
-                if c.dep_ == "prep" and c.lower_ == word and (h is trigger or c.i > trigger.i):
+            for c in _preps(h, word, ("prep",)):
+                if h is trigger or c.i > trigger.i:
                     found += [p for p in c.children if p.dep_ == "pobj"]
         return list(dict.fromkeys(found))
 
