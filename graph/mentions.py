@@ -236,6 +236,11 @@ class Mentions:
         """
         if depth > 4:
             return []
+        listed = [c for c in tok.children if c.dep_ == "conj" and c.pos_ == "PROPN"]
+        if (listed and tok.tag_ == "NNS" and tok.i + 1 < len(self.doc) and self.doc[tok.i + 1].text == ","
+                and tok.lemma_.lower() in self.ex.group_nouns):
+            # "Zerava's two main parties, the X and the Y,": the names are the group, not more members beside it
+            return list(dict.fromkeys(m for c in listed for m in self.mentions_of(c, depth + 1, owner_classes)))
         found = self._mentions_of_one(tok, depth, owner_classes)
         for c in tok.children:
             if c.dep_ == "conj":
