@@ -268,7 +268,7 @@ class Mentions:
         return found
 
     def _mentions_of_one(self, tok: Token, depth: int, owner_classes: tuple[str, ...] = ()) -> list[Mention]:
-        if tok.i in self.dateline:
+        if tok.i in self.dateline or depth > 8:  # owners, appositions and conjuncts can lead in a circle
             return []
         m = self.by_token.get(tok.i)
         if m is not None:
@@ -296,6 +296,11 @@ class Mentions:
             if named:
                 return named
         if lemma in self.ex.group_nouns or low in self.ex.group_nouns:
+            if tok.dep_ == "appos" and tok.head != tok and tok.head.dep_ != "appos":
+                named = self._mentions_of_one(tok.head, depth + 1) if tok.head.pos_ == "PROPN" else [
+                    m for m in self._owners(tok.head, depth + 1, besides=tok)]
+                if named:
+                    return named  # "the ULF, a faction allied to X": the faction is the ULF
             if tok.tag_ == "NN":  # "her counterpart Pedro Alvarez": one person, named beside the role
                 for c in tok.children:
                     m = self.by_token.get(c.i) if c.dep_ == "appos" else None
@@ -440,9 +445,9 @@ class Mentions:
                     found += self.mentions_of(p, depth + 1)
         return list(dict.fromkeys(m for m in found if m.cls == "Location"))
 
-    def _owners(self, tok: Token, depth: int) -> list[Mention]:
+    def _owners(self, tok: Token, depth: int, besides: Token | None = None) -> list[Mention]:
         """Who a group noun stands for: "Osman's forces", "CLF fighters", "the village of X"."""
-        kids = list(tok.children)
+        kids = [c for c in tok.children if c != besides]  # not the apposition that asks
         for c in kids:  # "its EU diplomats": a pronoun owner outranks a descriptive name
             if c.dep_ == "poss" and c.pos_ == "PRON":
                 found = self._mentions_of_one(c, depth + 1)
