@@ -80,9 +80,12 @@ class Mentions:
                     and after.pos_ == "NOUN" and after.text.islower() and after.lemma_.lower() in (
                         self.ex.facilities if cls == "Person" else self.lex["route_heads"])):
                 ent, cls = self.doc[ent.start:ent.end + 1], "Location"  # "the Salang highway", "the Kajaki dam"
-            if (root.dep_ == "pobj" and root.head.lower_ == "of" and root.head.head.pos_ == "NOUN"
-                    and root.head.head.lemma_.lower() in self.ex.place_nouns):
-                cls = "Location"  # "the town of Bir Hakim"
+            first = root
+            while first.dep_ == "conj" and first.head != first:
+                first = first.head
+            if (first.dep_ == "pobj" and first.head.lower_ == "of" and first.head.head.pos_ == "NOUN"
+                    and first.head.head.lemma_.lower() in self.ex.place_nouns):
+                cls = "Location"  # "the town of Bir Hakim", "the towns of X and Y"
             if cls is not None and any(c.dep_ == "appos" and c.pos_ == "NOUN" and c.lemma_.lower() in self.ex.place_nouns
                                        and c.lemma_.lower() not in self.ex.group_nouns for c in root.children):
                 cls = "Location"  # "Velmora, the city that ..."
@@ -438,11 +441,11 @@ class Mentions:
         for c in tok.children:
             names = [p for p in c.children if p.dep_ == "pobj"] if c.dep_ == "prep" and c.lower_ == "of" else \
                 [c] if c.dep_ == "appos" else []
-            for p in names:
+            for p in [q for n in names for q in (n, *n.conjuncts)]:  # "the towns of X and Y"
                 if p.pos_ == "PROPN" and p.i not in self.by_token and not p.ent_type_:
                     found += self._unrecognised_name(p, cls="Location")  # "the enclave of Dunmara" names a place
                 else:
-                    found += self.mentions_of(p, depth + 1)
+                    found += self._mentions_of_one(p, depth + 1)
         return list(dict.fromkeys(m for m in found if m.cls == "Location"))
 
     def _owners(self, tok: Token, depth: int, besides: Token | None = None) -> list[Mention]:
