@@ -56,7 +56,7 @@ TRIGGERS = {
                   (r"\bjoin(s|ed)? forces", "join forces"), (r"\bcoalition", "coalition"), (r"\baligned", "aligned"),
                   (r"\b(fought|fight|fighting) (alongside|together)|\bside by side", "fight alongside"),
                   (r"\bteam(ed)? up", "team up"), (r"\bpartner", "partner"), (r"\ballegiance", "allegiance")],
-    "captured": [(r"\bcaptur", "capture"), (r"\bseiz", "seize"), (r"\boverr(an|un)", "overrun"),
+    "captured": [(r"\b(re)?captur", "capture"), (r"\bseiz", "seize"), (r"\boverr(an|un)", "overrun"),
                  (r"\barrest", "arrest"), (r"\bdetain|\bdetention", "detain"), (r"\b(took|take|taken|taking)", "take"),
                  (r"\b(fell|fall|fallen) (to|of)\b", "fall to"), (r"\bcustody", "custody"), (r"\bhands of", "hands of"),
                  (r"\bprisoner|\bhostage", "prisoner"), (r"\bcontrol", "control")],
