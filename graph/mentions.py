@@ -55,6 +55,8 @@ class Mentions:
         while toks and (toks[-1].tag_ == "POS" or toks[-1].lower_ in ("'s", "’s", "'", "and", "or") or toks[-1].is_punct
                         or not toks[-1].text.strip()):  # "Brightway and" is "Brightway"
             toks = toks[:-1]
+        if len(toks) > 1 and toks[-1].is_lower and toks[-1].lemma_ in self.lex["group_nouns"] and toks[-2].text[:1].isupper():
+            toks = toks[:-1]  # "the Third Way party": the name is "Third Way", "party" says what it names
         if not toks:
             return None
         start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
