@@ -109,7 +109,8 @@ class Mentions:
                     if part:  # "Marrowfield Front detained Ansel Korrin": a verb ends a name the recognizer ran on
                         parts.append(part)
                     part = []
-                elif t.tag_ == "POS" or t.lower_ in ("'s", "’s"):
+                elif (t.tag_ == "POS" or t.lower_ in ("'s", "’s")) and not (
+                        part and part[-1].lower_ in self.lex["possessive_name_words"]):  # "Sudan People's Liberation Army"
                     if part:
                         parts.append(part + [t])
                     part = []
@@ -135,7 +136,8 @@ class Mentions:
                     title = " ".join(w.text for w in words[:k])
                     parts = [words[k:]]
                     cls = "Person"
-            if ent.text in self.ex.nationals or (len(ent) == 1 and self._unnamed(ent[0])):
+            adjective = ent.text in self.ex.nationalities and self.ex.nationalities[ent.text] != ent.text  # not "Myanmar"
+            if ent.text in self.ex.nationals or adjective or (len(ent) == 1 and self._unnamed(ent[0])):
                 continue  # "a Briton", "Kidnappers": people, not named actors
             for p in parts:
                 m = self._mention(p, cls)
@@ -221,16 +223,21 @@ class Mentions:
 
     def nationality(self, tok: Token) -> list[Mention]:
         """"Turkish forces", "Dutch police": a nationality adjective on a state's force is its country acting."""
+        first = tok
         country = self.ex.nationalities.get(tok.text)
+        if country is None and tok.i > 0:  # "Sri Lankan troops"
+            first = self.doc[tok.i - 1]
+            country = self.ex.nationalities.get(f"{first.text} {tok.text}")
         if country is None or tok.dep_ not in ("amod", "compound", "nmod") or tok.i > tok.head.i:
             return []
         if tok.head.lemma_.lower() not in self.ex.state_forces and tok.head.lower_ not in self.ex.state_forces:
             return []  # "Turkish forces" act for Turkey; "Turkish rebels" or "Turkish leaders" do not
         m = self.by_token.get(tok.i)
-        if m is None:
-            m = Mention(tok.idx, tok.idx + len(tok.text), tok.text, "Location", self._sentence_of(tok), name=country)
+        if m is None or m.name != country:
+            end = tok.idx + len(tok.text)
+            m = Mention(first.idx, end, self.text[first.idx:end], "Location", self._sentence_of(tok), name=country)
             self.extra.append(m)
-            self.by_token[tok.i] = m
+            self.by_token[tok.i] = self.by_token[first.i] = m
         return [m]
 
     def mentions_of(self, tok: Token, depth: int = 0, owner_classes: tuple[str, ...] = ()) -> list[Mention]:
@@ -278,7 +285,7 @@ class Mentions:
         m = self.by_token.get(tok.i)
         if m is not None:
             return [m]
-        if tok.text in self.ex.nationalities:
+        if tok.text in self.ex.nationalities or (tok.i > 0 and f"{self.doc[tok.i - 1].text} {tok.text}" in self.ex.nationalities):
             return self.nationality(tok)
         low = tok.lower_
         lex = self.lex

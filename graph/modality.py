@@ -109,7 +109,8 @@ class Modality:
                 if node.pos_ in ("VERB", "ADJ", "AUX") and complement and (
                         lemma in lex["governing_verbs"] or lemma in lex["mandative_verbs"]):
                     modality = _stronger(modality, lex["governing_verbs"].get(lemma, "planned"))
-                elif lemma in lex["noun_event_heads"] and trigger.pos_ == "NOUN":
+                elif lemma in lex["noun_event_heads"] and trigger.pos_ == "NOUN" and not (
+                        lemma in lex["done_when_past"] and node.tag_ == "VBD"):  # "talks resumed on Monday" happened
                     modality = _stronger(modality, lex["noun_event_heads"][lemma])
         # An infinitive has not happened (yet): "Bush to meet Putin", "in a bid to close", "agreed to form";
         # only implicative verbs make it a fact: "managed to take".
