@@ -128,7 +128,7 @@ class ArgumentFinder:
             if trigger.dep_ == "appos" and trigger.head != trigger:
                 return [trigger.head]
             named = [c for c in trigger.children if c.pos_ == "PROPN" and c.i > trigger.i and (
-                c.dep_ == "appos" or (c.dep_ == "conj" and trigger.tag_ == "NNS" and self.doc.doc[trigger.i + 1].text == ","))]
+                c.dep_ == "appos" or (c.dep_ == "conj" and trigger.tag_ == "NNS" and trigger.nbor(1).text == ","))]
             # "its two coalition partners, the X and the Y": a plural noun's list, parsed as conjuncts
             if named and trigger.dep_ in ("conj", "nsubj", "nsubjpass", "dobj", "pobj"):
                 return named  # "X and its ally Y": the noun's own name beside it
