@@ -258,17 +258,48 @@ def _serialize_solutions(result: Result, fmt: str) -> str:
     if fmt == "xml":
         return _xml(result)
     if fmt == "tsv":
-        lines = ["\t".join("?" + v for v in result.variables)]
-        lines += ["\t".join("" if t is None else str(t) for t in row) for row in result.rows]
-        return "\n".join(lines) + "\n"
-    out = io.StringIO()
-    import csv
+        return _tsv(result)
+    return _csv(result)
 
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(result.variables)
+
+# The writers below write each distinct term once (results repeat their terms: a 2-hop query's 24k rows hold
+# a few thousand) and each row as one join of those texts; per-row work is what a large result costs.
+
+def _rows_of(result: Result, text) -> list[list[str]]:
+    """The rows with each term replaced by ``text(term)``, computed once per distinct term (None: unbound)."""
+    texts: dict = {None: text(None)}
     for row in result.rows:
-        w.writerow(["" if t is None else (f"_:{t.value}" if isinstance(t, ox.BlankNode) else t.value) for t in row])
-    return out.getvalue()
+        for t in row:
+            if t not in texts:
+                texts[t] = text(t)
+    get = texts.__getitem__
+    return [list(map(get, row)) for row in result.rows]
+
+
+def _tsv_term(t) -> str:
+    return "" if t is None else str(t)
+
+
+def _tsv(result: Result) -> str:
+    lines = ["\t".join("?" + v for v in result.variables)]
+    lines += map("\t".join, _rows_of(result, _tsv_term))
+    return "\n".join(lines) + "\n"
+
+
+def _csv_term(t) -> str:
+    if t is None:
+        return ""
+    value = f"_:{t.value}" if isinstance(t, ox.BlankNode) else t.value
+    # RFC 4180, as the csv module writes it: quoted when it holds a comma, a quote or a line break
+    if any(c in value for c in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _csv(result: Result) -> str:
+    lines = [",".join(_csv_term(ox.Literal(v)) for v in result.variables)]
+    lines += map(",".join, _rows_of(result, _csv_term))
+    return "\r\n".join(lines) + "\r\n"
 
 
 _XSD_STRING = PREFIXES["xsd"] + "string"
@@ -293,8 +324,17 @@ def _json_term(t) -> dict:
 def _json(result: Result) -> str:
     import json
 
-    bindings = [{v: _json_term(t) for v, t in zip(result.variables, row) if t is not None} for row in result.rows]
-    return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}}, ensure_ascii=False) + "\n"
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    keys = [dumps(v) + ": " for v in result.variables]
+    whole = "{" + ", ".join(k.replace("%", "%%") + "%s" for k in keys) + "}"  # a row with every variable bound
+
+    def binding(row: list[str]) -> str:
+        if "" not in row:
+            return whole % tuple(row)
+        return "{" + ", ".join([k + t for k, t in zip(keys, row) if t]) + "}"
+
+    bindings = ",\n".join(map(binding, _rows_of(result, lambda t: "" if t is None else dumps(_json_term(t)))))
+    return '{"head": {"vars": %s}, "results": {"bindings": [%s]}}\n' % (dumps(result.variables), bindings)
 
 
 _XML_BAD = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -303,31 +343,32 @@ _XML_BAD = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 def _x(text: str) -> str:
     from xml.sax.saxutils import escape
 
-    return escape(_XML_BAD.sub("\ufffd", text), {'"': "&quot;"})
+    # \r is written as a reference: an XML parser would read a bare one as \n
+    return escape(_XML_BAD.sub("\ufffd", text), {'"': "&quot;", "\r": "&#13;"})
+
+
+def _xml_term(t) -> str:
+    if t is None:
+        return ""
+    if isinstance(t, ox.NamedNode):
+        return f"<uri>{_x(t.value)}</uri>"
+    if isinstance(t, ox.BlankNode):
+        return f"<bnode>{_x(t.value)}</bnode>"
+    attrs = ""
+    if t.language:
+        attrs = f' xml:lang="{_x(t.language)}"'
+    elif t.datatype.value not in (_XSD_STRING, _LANG_STRING):
+        attrs = f' datatype="{_x(t.datatype.value)}"'
+    return f"<literal{attrs}>{_x(t.value)}</literal>"
 
 
 def _xml(result: Result) -> str:
     parts = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
     parts += [f'<variable name="{_x(v)}"/>' for v in result.variables]
     parts.append("</head>\n<results>")
-    for row in result.rows:
-        parts.append("<result>")
-        for v, t in zip(result.variables, row):
-            if t is None:
-                continue
-            if isinstance(t, ox.NamedNode):
-                inner = f"<uri>{_x(t.value)}</uri>"
-            elif isinstance(t, ox.BlankNode):
-                inner = f"<bnode>{_x(t.value)}</bnode>"
-            else:
-                attrs = ""
-                if t.language:
-                    attrs = f' xml:lang="{_x(t.language)}"'
-                elif t.datatype.value not in (_XSD_STRING, _LANG_STRING):
-                    attrs = f' datatype="{_x(t.datatype.value)}"'
-                inner = f"<literal{attrs}>{_x(t.value)}</literal>"
-            parts.append(f'<binding name="{_x(v)}">{inner}</binding>')
-        parts.append("</result>")
+    opens = [f'<binding name="{_x(v)}">' for v in result.variables]
+    parts += ["<result>\n" + "".join([o + t + "</binding>\n" for o, t in zip(opens, row) if t]) + "</result>"
+              for row in _rows_of(result, _xml_term)]
     parts.append("</results>\n</sparql>\n")
     return "\n".join(parts)
 
@@ -364,20 +405,13 @@ def _table(result: Result, width: int = 80) -> str:
     if result.kind == "ask":
         return ("yes" if result.boolean else "no") + "\n"
     header = result.variables
-    texts: dict = {}  # results repeat their terms: each is written once
-
-    def text(term) -> str:
-        found = texts.get(term)
-        if found is None:
-            found = texts[term] = _cut(term_text(term), width)
-        return found
-
-    rows = [[text(t) for t in row] for row in result.rows]
+    rows = _rows_of(result, lambda t: _cut(term_text(t), width))
     widths = [max(len(h), max(map(len, column), default=0)) for h, column in zip(header, zip(*rows))] if rows \
         else [len(h) for h in header]
-    line = "  ".join("{:<%d}" % w for w in widths).format  # one template for every row
-    lines = [line(*header).rstrip(), "  ".join("-" * w for w in widths)]
-    lines += [line(*r).rstrip() for r in rows]
+    cells = ["%%-%ds" % w for w in widths[:-1]] + ["%s"] if widths else []  # the last cell unpadded
+    line = "  ".join(cells).__mod__  # one template for every row
+    lines = [line(tuple(header)).rstrip(), "  ".join("-" * w for w in widths)]
+    lines += [line(tuple(r)).rstrip() for r in rows]
     n = len(rows)
     lines.append(f"({n} row{'s' if n != 1 else ''}{', truncated' if result.truncated else ''})")
     return "\n".join(lines) + "\n"
