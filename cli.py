@@ -87,6 +87,16 @@ def _base_iri(ctx, param, value):
 _BASE_HELP = "Base IRI for relative IRIs in the query (default: GRAPH's file:// URL; a BASE in the query wins)."
 
 
+def _read_query(file) -> str:
+    """The text of a query file, or one line saying it is no UTF-8 text."""
+    from newsgraph.errors import QueryError
+
+    try:
+        return file.read()
+    except UnicodeDecodeError as e:
+        raise QueryError(f"the query file {file.name} is not UTF-8 text (at byte {e.start})") from None
+
+
 def _say(message: str, quiet: bool) -> None:
     if not quiet:
         click.echo(message, err=True)
@@ -236,7 +246,7 @@ def query(graph_path, sparql, query_file, fmt, timeout, max_rows, base):
 
     if (sparql is None) == (query_file is None):
         raise click.UsageError("give the query as an argument or with -f FILE (one of them)")
-    text = sparql if sparql is not None else query_file.read()
+    text = sparql if sparql is not None else _read_query(query_file)
     graph = open_source(graph_path)
     result = run(graph, text, timeout=timeout, max_rows=max_rows, base=base)
     click.echo(render(result, fmt), nl=False)
@@ -268,7 +278,7 @@ def export(graph_path, output, focus, depth, relations, query_file, title, timeo
 
     export_format(output)
     graph = open_source(graph_path)
-    construct = query_file.read() if query_file is not None else None
+    construct = _read_query(query_file) if query_file is not None else None
     counts = run_export(graph, output, relations=relations, focus=focus, depth=depth, construct=construct,
                         heading=title, timeout=timeout, base=base)
     click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + f" → {output}", err=True)

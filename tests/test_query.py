@@ -112,6 +112,15 @@ def test_query_from_a_file_and_from_stdin(cli, handmade_ttl, tmp_path):
     assert cli.ok("query", handmade_ttl, "-f", "-", "--format", "csv", input=CAPTURES).stdout == expected
 
 
+def test_a_query_file_that_is_not_utf8_is_one_line(cli, handmade_ttl, tmp_path):
+    rq = tmp_path / "garbage.rq"
+    rq.write_bytes(b"SELECT \xff\xfe\x00 WHERE {}")
+    assert "not UTF-8" in cli.fail("query", handmade_ttl, "-f", rq)
+    assert "not UTF-8" in cli.fail("query", handmade_ttl, "-f", "-", input=rq.read_bytes())
+    assert "not UTF-8" in cli.fail("export", handmade_ttl, "-o", tmp_path / "n.html", "--query", rq)
+    assert not (tmp_path / "n.html").exists()
+
+
 def test_file_and_store_give_the_same_answer(cli, handmade_ttl, handmade_store):
     for sparql in (CAPTURES, "SELECT ?e ?l WHERE { ?e a ng:Person ; rdfs:label ?l } ORDER BY ?e"):
         assert cli.ok("query", handmade_ttl, sparql, "--format", "json").stdout == \
