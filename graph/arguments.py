@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the finder works on one document's extraction state
 
 _COPULAS = {"be", "remain", "become", "stay", "seem", "appear"}
 _NOUNS = {"NOUN", "PROPN"}
-_OBJECT_DEPS = ("dobj", "obj")
+OBJECT_DEPS = ("dobj", "obj")  # a verb's direct object, in the model's labels and UD's
 _NAME_MODIFIERS = {"compound", "nmod", "amod", "npadvmod", "poss"}
 
 
@@ -95,7 +95,7 @@ class ArgumentFinder:
                     return [trigger.head]  # "the town captured by Y", "X, seized by Y"
                 found = self.doc.find_subject(trigger, ("nsubjpass",))
                 return [found] if found is not None else []
-            objs = [c for c in trigger.children if c.dep_ in _OBJECT_DEPS] or self._premodified_object(trigger)
+            objs = [c for c in trigger.children if c.dep_ in OBJECT_DEPS] or self._premodified_object(trigger)
             if objs:
                 return objs
             if trigger.dep_ == "relcl" and not any(
@@ -114,7 +114,7 @@ class ArgumentFinder:
         return [o for c in trigger.children
                 if c.i == trigger.i + 1 and c.tag_ in ("VBG", "VBN") and c.lemma_.lower() in words
                 and not any(g.dep_ in ("nsubj", "nsubjpass", "aux", "auxpass") for g in c.children)
-                for o in c.children if o.dep_ in _OBJECT_DEPS and o.pos_ == "PROPN"]
+                for o in c.children if o.dep_ in OBJECT_DEPS and o.pos_ == "PROPN"]
 
     def _noun_slot(self, frame: Frame, trigger: Token, companion: Token | None, slot: str) -> list[Token]:
         if slot == "subject":
@@ -141,7 +141,7 @@ class ArgumentFinder:
         if slot == "purpose":  # "in talks to buy Y", "talks to take over Y"
             return [o for c in trigger.children if c.dep_ in ("acl", "relcl") and c.lemma_.lower() in frame.purpose_verbs
                     and any(a.dep_ == "aux" and a.lower_ == "to" for a in c.children)
-                    for o in c.children if o.dep_ in _OBJECT_DEPS]
+                    for o in c.children if o.dep_ in OBJECT_DEPS]
         if slot == "leader":
             return [g for c in trigger.children if c.lemma_.lower() == "lead" and c.dep_ in ("acl", "amod")
                     for g in _led_by(c)]
@@ -154,7 +154,7 @@ class ArgumentFinder:
         head = trigger.head
         if head == trigger:
             return []
-        if trigger.dep_ in _OBJECT_DEPS and head.pos_ in ("VERB", "AUX") and head.lemma_.lower() in frame.light_verbs:
+        if trigger.dep_ in OBJECT_DEPS and head.pos_ in ("VERB", "AUX") and head.lemma_.lower() in frame.light_verbs:
             found = self.doc.find_subject(head, ("nsubj",))  # "X held talks with Y", "X launched an attack on Y"
             return [found] if found is not None else []
         if trigger.dep_ == "pobj" and head.lower_ in ("in", "into", "under") and head.head != head:
@@ -166,7 +166,7 @@ class ArgumentFinder:
                 return [verb]  # a headline without its verb: "X in talks to buy Y"
         if trigger.dep_ == "pobj" and head.dep_ == "prep" and head.lower_ in frame.adjunct_preps:
             verb = head.head  # "X attacked the town in alliance with Y"; the parser may hang it on the object
-            if verb.pos_ in _NOUNS and verb.dep_ in _OBJECT_DEPS:
+            if verb.pos_ in _NOUNS and verb.dep_ in OBJECT_DEPS:
                 verb = verb.head
             if verb.pos_ in ("VERB", "AUX"):
                 found = self.doc.find_subject(verb, ("nsubj",))

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
 
 from spacy.tokens import Span, Token
 
 from . import resolve
+from .arguments import OBJECT_DEPS as _OBJECT_DEPS
 from .records import Mention
 from .resources import lexicon
 
@@ -30,7 +32,6 @@ if TYPE_CHECKING:
 
 _ACRONYM = re.compile(r"^[A-Z][A-Z.&]{1,9}$")
 _MONEY = re.compile(r"[$€£¥]\s?\d|\d[\d,.]*\s?(?:million|billion|bn|m)\b|^\W*\d[\d,.]*\W*$")
-_OBJECT_DEPS = ("dobj", "obj")
 
 
 class Mentions:
@@ -221,13 +222,18 @@ class Mentions:
         # a capitalised common noun opening a sentence: "Hijackers who took ..."
         return tok.is_sent_start and tok.tag_ == "NNS" and tok.lower_.endswith("s") and tok.text[1:].islower()
 
+    def _country_of(self, tok: Token) -> tuple[Token, str | None]:
+        """The first word and country of a nationality adjective ending at ``tok``: "Turkish", "Sri Lankan"."""
+        if tok.text in self.ex.nationalities:
+            return tok, self.ex.nationalities[tok.text]
+        if tok.i > 0:
+            first = self.doc[tok.i - 1]
+            return first, self.ex.nationalities.get(f"{first.text} {tok.text}")
+        return tok, None
+
     def nationality(self, tok: Token) -> list[Mention]:
         """"Turkish forces", "Dutch police": a nationality adjective on a state's force is its country acting."""
-        first = tok
-        country = self.ex.nationalities.get(tok.text)
-        if country is None and tok.i > 0:  # "Sri Lankan troops"
-            first = self.doc[tok.i - 1]
-            country = self.ex.nationalities.get(f"{first.text} {tok.text}")
+        first, country = self._country_of(tok)
         if country is None or tok.dep_ not in ("amod", "compound", "nmod") or tok.i > tok.head.i:
             return []
         if tok.head.lemma_.lower() not in self.ex.state_forces and tok.head.lower_ not in self.ex.state_forces:
@@ -285,7 +291,7 @@ class Mentions:
         m = self.by_token.get(tok.i)
         if m is not None:
             return [m]
-        if tok.text in self.ex.nationalities or (tok.i > 0 and f"{self.doc[tok.i - 1].text} {tok.text}" in self.ex.nationalities):
+        if self._country_of(tok)[1] is not None:
             return self.nationality(tok)
         low = tok.lower_
         lex = self.lex
@@ -645,9 +651,14 @@ def _drop_headline_noise(mentions: list[Mention], text: str, sents) -> list[Ment
     return out
 
 
+@lru_cache(maxsize=1)
+def _headline_small_words() -> frozenset[str]:
+    return frozenset(lexicon()["headline_small_words"])
+
+
 def _title_case(sentence: Span) -> bool:
     """A headline in Title Case: its content words, verbs included, all start with a capital."""
-    small = set(lexicon()["headline_small_words"])
+    small = _headline_small_words()
     words = [t for t in sentence if t.is_alpha and t.lower_ not in small]
     if len(words) < 3:
         return False

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from spacy.tokens import Token
 
+from .arguments import OBJECT_DEPS as _OBJECT_DEPS
 from .records import Mention
 
-_OBJECT_DEPS = ("dobj", "obj")
 _STRENGTH = {"asserted": 0, "hypothetical": 1, "alleged": 2, "planned": 3, "attempted": 4, "denied": 5}
 
 
