@@ -11,6 +11,7 @@ import sys
 import click
 
 from newsgraph.errors import NewsgraphError, one_line
+from newsgraph.limits import DEFAULT_MEMORY, MIN_MEMORY
 
 EXIT_SKIPS = 3  # completed, but some records were skipped
 
@@ -336,7 +337,10 @@ def _origin(ctx, param, value):
 @click.option("--allow-update", is_flag=True, help="Accept SPARQL Update (POST application/sparql-update or update=).")
 @click.option("--cors", metavar="ORIGIN", callback=_origin, help="Let pages of this origin (or *) read the answers.")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Queries run at once (1 with --allow-update).")
-def serve(graph_path, host, port, timeout, max_rows, allow_update, cors, workers):
+@click.option("--memory", type=click.IntRange(MIN_MEMORY, None), default=DEFAULT_MEMORY, show_default=True, metavar="MB",
+              help="Memory a query may use, in MB, on top of what its worker holds with the graph open; "
+                   "a query past it is answered 503 and its worker replaced.")
+def serve(graph_path, host, port, timeout, max_rows, allow_update, cors, workers, memory):
     """Serve GRAPH (a file or store) as a SPARQL 1.1 endpoint at /sparql.
 
     Read-only unless --allow-update; SERVICE and LOAD are refused. A query
@@ -356,7 +360,8 @@ def serve(graph_path, host, port, timeout, max_rows, allow_update, cors, workers
         if not server.loopback:
             click.echo(f"warning: {host} is not loopback: anyone who can reach this machine can query the graph", err=True)
 
-    settings = Settings(timeout=timeout, max_rows=max_rows, allow_update=allow_update, cors=cors, workers=workers)
+    settings = Settings(timeout=timeout, max_rows=max_rows, allow_update=allow_update, cors=cors, workers=workers,
+                        memory=memory)
     run_serve(graph_path, host=host, port=port, settings=settings, on_ready=ready)
 
 

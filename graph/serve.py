@@ -55,6 +55,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from .errors import FormatError, NewsgraphError, QueryError, StoreError
+from .limits import DEFAULT_MEMORY
 from .resources import PREFIXES
 
 DEFAULT_PORT = 7878
@@ -99,6 +100,7 @@ class Settings:
     allow_update: bool = False
     cors: str | None = None
     workers: int = DEFAULT_WORKERS
+    memory: int = DEFAULT_MEMORY  # MB, see DEFAULT_MEMORY
 
 
 def cors_origin(value: str) -> str:
@@ -125,10 +127,17 @@ class _Overtime(Exception):
     pass
 
 
+class _OutOfMemory(Exception):
+    pass
+
+
+_NO_MEMORY = "the query ran out of memory: it needs more than the {} MB a query may use here (newsgraph serve --memory)"
+
+
 class _Worker:
     """One child process holding the graph; it answers jobs one at a time over a socket pair."""
 
-    def __init__(self, source: _Source):
+    def __init__(self, source: _Source, memory: int):
         ours, theirs = socket.socketpair()
         package_parent = str(Path(__file__).parent.parent)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
@@ -140,7 +149,7 @@ class _Worker:
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env)
         theirs.close()
         self.conn = Connection(ours.detach())
-        self.conn.send(source)
+        self.conn.send((source, memory))
         self.ready = False
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
@@ -161,7 +170,13 @@ class _Worker:
         self.conn.send(job)
         if not self.conn.poll(timeout):
             raise _Overtime
-        return self.conn.recv()
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError):
+            # Past its address-space cap, Oxigraph's allocator aborts the process (Rust's alloc error handler)
+            if self.process.wait() == -6:  # SIGABRT
+                raise _OutOfMemory from None
+            raise
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -173,8 +188,9 @@ class _Worker:
 class Pool:
     """Worker processes for queries; a job over its time limit costs its worker, which is replaced."""
 
-    def __init__(self, source: _Source, size: int):
+    def __init__(self, source: _Source, size: int, memory: int = DEFAULT_MEMORY):
         self.source = source
+        self.memory = memory
         self._lock = threading.Lock()
         self._all: set[_Worker] = set()
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -189,7 +205,7 @@ class Pool:
             self._idle.put(w)
 
     def _start(self) -> _Worker:
-        w = _Worker(self.source)
+        w = _Worker(self.source, self.memory)
         with self._lock:
             self._all.add(w)
         return w
@@ -204,10 +220,17 @@ class Pool:
         """Run one job on a free worker; raises QueryError when it runs out of time."""
         w = self._idle.get()
         try:
-            return w.ask(job, timeout)
+            reply = w.ask(job, timeout)
+            if reply[3].get(_RETIRE):  # the worker ran out of memory in Python: its heap may be in pieces
+                w = self._retire(w)
+                reply = reply[:3] + ({k: v for k, v in reply[3].items() if k != _RETIRE},)
+            return reply
         except _Overtime:
             w = self._retire(w)
             raise QueryError(f"stopped after {timeout:g} s, the server's time limit (newsgraph serve --timeout)") from None
+        except _OutOfMemory:
+            w = self._retire(w)
+            raise StoreError(_NO_MEMORY.format(self.memory) + "; its worker has been restarted") from None
         except StoreError:
             w = self._retire(w)
             raise
@@ -243,8 +266,9 @@ def worker_main(fd: int) -> None:
 
     threading.Thread(target=orphaned, daemon=True).start()
     try:
-        source = conn.recv()
+        source, memory = conn.recv()
         graph = _open(source)
+        _cap_memory(memory)
     except (EOFError, OSError):
         return
     except NewsgraphError as e:
@@ -258,9 +282,28 @@ def worker_main(fd: int) -> None:
             return
         try:
             reply = _do(graph, source, job)
+        except MemoryError:
+            reply = _text(503, _NO_MEMORY.format(memory))
+            reply[3][_RETIRE] = "1"
         except Exception as e:  # a bug must not take the worker down
             reply = (500, "text/plain; charset=utf-8", f"internal error: {type(e).__name__}: {e}\n".encode(), {})
         conn.send(reply)
+
+
+_RETIRE = "Newsgraph-Retire-Worker"  # a reply's header that tells the pool to replace its worker, never sent on
+
+
+def _cap_memory(memory: int) -> None:
+    """Cap this process's address space at what it holds now, plus a query thread's stack, plus ``memory`` MB."""
+    import resource
+
+    from .query import QUERY_STACK
+
+    with open("/proc/self/statm") as f:
+        held = int(f.read().split()[0]) * resource.getpagesize()
+    limit = held + QUERY_STACK + (memory << 20)
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
 def _open(source: _Source):
@@ -665,7 +708,7 @@ class Server:
         self._lock = _lock(Path(source.location)) if source.is_store and not source.writable else None
         try:
             # One read-write owner for updates; readers otherwise, as many as asked.
-            self.pool = Pool(source, 1 if settings.allow_update else settings.workers)
+            self.pool = Pool(source, 1 if settings.allow_update else settings.workers, settings.memory)
         except BaseException:
             self._release()
             raise

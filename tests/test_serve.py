@@ -549,3 +549,23 @@ def _alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return state != "Z"
+
+
+def _doubling(times: int) -> str:
+    """A query whose one string doubles ``times`` times: 32 characters · 2^times."""
+    names = [f"?v{i}" for i in range(times + 1)]
+    binds = " ".join(f"BIND(CONCAT({a},{a}) AS {b})" for a, b in zip(names, names[1:]))
+    return f'SELECT (STRLEN({names[-1]}) AS ?n) WHERE {{ BIND("{"x" * 32}" AS ?v0) {binds} }}'
+
+
+def test_a_query_past_the_memory_cap_is_a_503_and_the_server_goes_on(serving, handmade_ttl):
+    endpoint = serving(handmade_ttl, "--memory", 300)
+    before = set(endpoint.workers())
+    status, _, body = http(endpoint.url, form(query=_doubling(24)), FORM, timeout=20)  # a 512 MB string
+    assert status == 503 and body.decode().startswith("the query ran out of memory"), body
+    assert body.decode().count("\n") == 1 and "Traceback" not in body.decode()
+    status, _, body = http(endpoint.url, form(query=_doubling(10)), FORM)  # 32 KB: well within it
+    assert status == 200 and json.loads(body)["results"]["bindings"][0]["n"]["value"] == str(32 << 10)
+    assert http(endpoint.url, form(query=CAPTURED), FORM)[0] == 200
+    after = set(endpoint.workers())
+    assert len(after) == len(before) and len(before - after) == 1  # its worker was replaced
