@@ -383,10 +383,154 @@ def big_article(tmp: Path, size: int) -> None:
     record("1 MB article, peak MiB", peak / 2**20, "≤ 1024", peak <= 2**30)
 
 
+# ------------------------------------------------------------------ 7. a server under runaway queries
+
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"  # a 3-way cross product: never ends
+
+
+def _clients(url: str, queries: list[str], clients: int, seconds: float, out) -> None:
+    """``clients`` threads, each on one keep-alive connection, asking ``queries`` in turn until time is up;
+    sends back (finished at, seconds taken, status) for every answer."""
+    import http.client
+    import threading
+    import urllib.parse
+
+    host, _, rest = url.removeprefix("http://").partition("/")
+    hostname, port = host.rsplit(":", 1)
+    done: list[tuple[float, float, int]] = []
+    end = time.perf_counter() + seconds
+
+    def client(k: int) -> None:
+        conn = http.client.HTTPConnection(hostname, int(port), timeout=60)
+        i = k
+        while time.perf_counter() < end:
+            body = urllib.parse.urlencode({"query": queries[i % len(queries)]})
+            i += 1
+            t = time.perf_counter()
+            try:
+                conn.request("POST", "/" + rest, body, {"Content-Type": "application/x-www-form-urlencoded",
+                                                        "Accept": "application/sparql-results+json"})
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection(hostname, int(port), timeout=60)
+                status = 0
+            now = time.perf_counter()
+            done.append((now, now - t, status))
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.send(done)
+
+
+def _load(url: str, simple: list[str], runaways: int, seconds: float, simple_clients: int = 16) -> dict:
+    """16 simple clients (in two processes) and ``runaways`` clients sending RUNAWAY, for ``seconds``."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    jobs = []
+    for queries, clients in [(simple, simple_clients // 2)] * 2 + ([([RUNAWAY], runaways)] if runaways else []):
+        ours, theirs = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_clients, args=(url, queries, clients, seconds, theirs))
+        proc.start()
+        jobs.append((proc, ours))
+    start = time.perf_counter()
+    replies = [conn.recv() for _, conn in jobs]
+    for proc, _ in jobs:
+        proc.join()
+    fast = [r for part in replies[:2] for r in part]
+    slow = replies[2] if runaways else []
+    ok = [r for r in fast if r[2] == 200]
+    answered = {int(r[0] - start) for r in ok}
+    latencies = sorted(r[1] for r in ok) or [float("inf")]
+    return {"rate": len(ok) / seconds, "p99": latencies[int(0.99 * (len(latencies) - 1))],
+            "silent": sum(1 for s in range(int(seconds)) if s not in answered), "errors": len(fast) - len(ok),
+            "runaway": [r[1] for r in slow], "runaway_status": sorted({r[2] for r in slow})}
+
+
+def _wait_listening(url: str, proc: subprocess.Popen) -> None:
+    import urllib.request
+
+    for _ in range(600):
+        if proc.poll() is not None:
+            raise SystemExit(f"the server stopped: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer")
+
+
+def server_fairness(documents: int, tmp: Path, seconds: float) -> None:
+    import pyoxigraph as ox
+    import socket
+
+    store_path = tmp / "fairness"
+    if not store_path.exists():
+        synthetic_store(store_path, documents)
+    copy = tmp / "fairness-oxigraph"
+    if not copy.exists():
+        shutil.copytree(store_path, copy)
+    probe = ox.Store.read_only(str(store_path))
+    people = [row["e"].value for row in probe.query(
+        "SELECT ?e WHERE { ?e a <https://w3id.org/newsgraph/ontology#Person> } LIMIT 50")]
+    del probe
+    simple = [f"SELECT ?p ?o WHERE {{ <{e}> ?p ?o }} LIMIT 20" for e in people]
+    say(f"\n7. a server under runaway queries: 16 simple clients alone, then with 4 clients sending a 3-way cross "
+        f"product, {seconds:g} s each, --timeout 2, 2 workers; newsgraph serve beside oxigraph serve-read-only")
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    servers = {
+        "newsgraph serve": lambda port: newsgraph("serve", str(store_path), "--port", str(port), "--timeout", "2",
+                                                  "--workers", "2"),
+        "oxigraph serve": lambda port: [str(Path(sys.executable).parent / "oxigraph"), "serve-read-only",
+                                        "--location", str(copy), "--bind", f"127.0.0.1:{port}", "--timeout-s", "2"],
+    }
+    paths = {"newsgraph serve": "/sparql", "oxigraph serve": "/query"}
+    found = {}
+    for name, command in servers.items():
+        port = free_port()
+        proc = subprocess.Popen(command(port), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        url = f"http://127.0.0.1:{port}{paths[name]}"
+        try:
+            _wait_listening(url, proc)
+            alone = _load(url, simple, 0, seconds)
+            mixed = _load(url, simple, 4, seconds)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+        late = max(mixed["runaway"], default=0.0)
+        say(f"  {name}: alone {alone['rate']:,.0f} answers/s (p99 {alone['p99'] * 1000:.0f} ms); with runaways "
+            f"{mixed['rate']:,.0f}/s (p99 {mixed['p99'] * 1000:.0f} ms), {mixed['silent']} s with no simple answer, "
+            f"{mixed['errors']} simple errors; {len(mixed['runaway'])} runaways answered {mixed['runaway_status']}, "
+            f"the slowest in {late:.1f} s")
+        found[name] = (alone, mixed, late)
+    alone, mixed, late = found["newsgraph serve"]
+    kept = mixed["rate"] / alone["rate"]
+    record("serve with runaways ÷ alone, throughput", kept, "≥ 0.5", kept >= 0.5)
+    record("serve with runaways, simple p99 ms", mixed["p99"] * 1000, "≤ 250", mixed["p99"] <= 0.25)
+    record("serve with runaways, seconds with no simple answer", mixed["silent"], "0", mixed["silent"] == 0)
+    record("serve with runaways, slowest runaway answer s", late, "≤ 2.5", late <= 2.5)
+    theirs = found["oxigraph serve"]
+    record("serve ÷ oxigraph serve, alone, throughput", alone["rate"] / theirs[0]["rate"])
+    record("serve ÷ oxigraph serve, with runaways, throughput", mixed["rate"] / theirs[1]["rate"])
+
+
 # ------------------------------------------------------------------ main
 
 
-SECTIONS = ("extraction", "workers", "memory", "query", "big")
+SECTIONS = ("extraction", "workers", "memory", "query", "big", "serve")
 
 
 def main() -> None:
@@ -412,6 +556,8 @@ def main() -> None:
             query_latency(500 if q else 5000, tmp)
         if "big" in only:
             big_article(tmp, 100_000 if q else 1_000_000)
+        if "serve" in only:
+            server_fairness(500 if q else 5000, tmp, 10 if q else 60)
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

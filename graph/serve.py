@@ -153,10 +153,11 @@ class _Worker:
         self.ready = False
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Wait for the worker to have opened its graph; _Overtime if it has not within ``timeout``."""
         if self.ready:
             return
-        if not self.conn.poll(timeout):
-            raise StoreError(f"the query worker did not open the graph within {timeout:g} s")
+        if not self.conn.poll(max(timeout, 0)):
+            raise _Overtime
         try:
             status, message = self.conn.recv()
         except (EOFError, OSError):
@@ -165,10 +166,12 @@ class _Worker:
             raise StoreError(message)
         self.ready = True
 
-    def ask(self, job: dict, timeout: float | None) -> tuple:
-        self.wait_ready()
+    def send(self, job: dict) -> None:
         self.conn.send(job)
-        if not self.conn.poll(timeout):
+
+    def receive(self, timeout: float) -> tuple:
+        """The answer to the job sent; _Overtime if it takes longer than ``timeout``, and the job runs on."""
+        if not self.conn.poll(max(timeout, 0)):
             raise _Overtime
         try:
             return self.conn.recv()
@@ -178,6 +181,12 @@ class _Worker:
                 raise _OutOfMemory from None
             raise
 
+    def lower_priority(self) -> None:
+        try:  # raising another process's niceness needs no privilege; lowering it again would
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, SLOW_NICENESS)
+        except OSError:
+            pass
+
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
@@ -185,66 +194,197 @@ class _Worker:
         self.conn.close()
 
 
-class Pool:
-    """Worker processes for queries; a job over its time limit costs its worker, which is replaced."""
+# A query still running after this many seconds is slow: it leaves the quick lane (see Pool).
+SLOW_AFTER = 0.2
+SLOW_NICENESS = 19  # the slow lane's CPU priority: it runs on what the quick lane leaves
+REMEMBERED = 4096  # slow queries remembered, the oldest forgotten first
 
-    def __init__(self, source: _Source, size: int, memory: int = DEFAULT_MEMORY):
+
+class Pool:
+    """Worker processes for queries, in two lanes, so that runaway queries cannot starve the quick ones.
+
+    Every query starts in the quick lane, ``size`` workers at normal CPU priority. One still running after
+    SLOW_AFTER is slow: its worker drops to the lowest CPU priority and leaves the quick lane, where a fresh
+    worker takes its place, and the query is remembered, so that when it is asked again it goes straight to
+    the slow lane. That lane runs at most ``size`` queries at once, on workers started when first needed and
+    kept at the low priority; a query that turns slow while it is full is stopped and waits for a place in it.
+    After the first slow query a spare worker is kept open, so a worker leaving the quick lane is replaced at once.
+    A job's time limit counts from when it was asked, waiting included: at its limit it is answered, whatever
+    it was doing; a query over it costs its worker, which is replaced. Updates have one lane, the one writer.
+    """
+
+    def __init__(self, source: _Source, size: int, memory: int = DEFAULT_MEMORY, lanes: bool = True):
         self.source = source
+        self.size = size
         self.memory = memory
+        self.lanes = lanes
         self._lock = threading.Lock()
         self._all: set[_Worker] = set()
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._quick: queue.Queue[_Worker] = queue.Queue()
+        self._slow: queue.Queue[_Worker | None] = queue.Queue()  # a None is a place with no worker started yet
+        self._spares: queue.Queue[_Worker] = queue.Queue()
+        self._slow_queries: dict[tuple, None] = {}  # insertion-ordered: the oldest is forgotten first
         started = [self._start() for _ in range(size)]
         try:
             for w in started:
                 w.wait_ready()  # a graph that cannot be opened is reported before the server listens
+        except _Overtime:
+            self.close()
+            raise StoreError(f"the query worker did not open the graph within {START_TIMEOUT:g} s") from None
         except BaseException:
             self.close()
             raise
         for w in started:
-            self._idle.put(w)
+            self._quick.put(w)
+        for _ in range(size if lanes else 0):
+            self._slow.put(None)
 
-    def _start(self) -> _Worker:
+    def _start(self, slow: bool = False) -> _Worker:
         w = _Worker(self.source, self.memory)
+        if slow:
+            w.lower_priority()
         with self._lock:
             self._all.add(w)
         return w
 
-    def _retire(self, w: _Worker) -> _Worker:
+    def _spare(self) -> _Worker:
+        """A worker for the quick lane in place of one that left it: the spare, already open, if there is one.
+        The first slow query starts the spare; from then on there is always one ready or opening."""
+        try:
+            w = self._spares.get_nowait()
+        except queue.Empty:
+            w = self._start()
+        self._spares.put(self._start())
+        return w
+
+    def _drop(self, w: _Worker) -> None:
         w.kill()
         with self._lock:
             self._all.discard(w)
+
+    def ask(self, job: dict, timeout: float) -> tuple:
+        """Run one job; raises QueryError when it runs out of time, StoreError when its worker fails."""
+        deadline = time.monotonic() + timeout
+        key = (" ".join(job["text"].split()), tuple(job["default"]), tuple(job["named"])) \
+            if self.lanes and job["op"] == "query" else None
+        if key is not None and key in self._slow_queries:
+            return self._ask_slow(job, key, deadline, timeout)
+        w = self._take(self._quick, deadline, timeout)
+        lane = self._quick
+        try:
+            w.send(job)
+            try:
+                reply = w.receive(min(SLOW_AFTER, deadline - time.monotonic()) if key else deadline - time.monotonic())
+            except _Overtime:
+                if key is None or time.monotonic() >= deadline:
+                    raise
+                # Slow: off the quick lane, which gets a fresh worker; on in the slow lane if it has a place.
+                self._remember(key)
+                self._quick.put(self._spare())
+                lane = None
+                w.lower_priority()
+                try:
+                    place = self._slow.get_nowait()
+                except queue.Empty:
+                    self._drop(w)
+                    w = None
+                    return self._ask_slow(job, key, deadline, timeout)
+                if place is not None:
+                    self._drop(place)  # the slow lane keeps this worker, already at its priority, instead
+                lane = self._slow
+                reply = w.receive(deadline - time.monotonic())
+            return self._checked(w, reply)
+        except BaseException as e:
+            w = self._failed(w, e, timeout, lane)
+            raise self._error(e, timeout) from None
+        finally:
+            if lane is not None:
+                lane.put(w)
+
+    def _ask_slow(self, job: dict, key: tuple, deadline: float, timeout: float) -> tuple:
+        w = self._take(self._slow, deadline, timeout)
+        try:
+            if w is None:
+                w = self._start(slow=True)
+            w.wait_ready(deadline - time.monotonic())
+            w.send(job)
+            started = time.monotonic()
+            reply = self._checked(w, w.receive(deadline - started))
+            if time.monotonic() - started < SLOW_AFTER:  # quick now (a warm cache, a smaller graph): forget it
+                self._slow_queries.pop(key, None)
+            return reply
+        except BaseException as e:
+            w = self._failed(w, e, timeout, self._slow)
+            raise self._error(e, timeout) from None
+        finally:
+            self._slow.put(w)
+
+    def _take(self, lane: queue.Queue, deadline: float, timeout: float):
+        try:
+            w = lane.get(timeout=max(deadline - time.monotonic(), 0))
+        except queue.Empty:
+            raise QueryError(f"stopped after {timeout:g} s, the server's time limit (newsgraph serve --timeout), "
+                             "waiting for a free worker: the server is busy") from None
+        if w is not None and not w.ready:  # a replacement still opening the graph
+            try:
+                w.wait_ready(deadline - time.monotonic())
+            except BaseException as e:
+                if not isinstance(e, _Overtime):
+                    w = self._failed(w, e, timeout, lane)
+                lane.put(w)
+                raise self._error(e, timeout) from None
+        return w
+
+    def _checked(self, w: _Worker, reply: tuple) -> tuple:
+        if reply[3].get(_RETIRE):  # the worker ran out of memory in Python: its heap may be in pieces
+            raise _Retire(reply[:3] + ({k: v for k, v in reply[3].items() if k != _RETIRE},))
+        return reply
+
+    def _failed(self, w: _Worker | None, e: BaseException, timeout: float, lane) -> _Worker | None:
+        """After a job failed on ``w``: the worker its lane goes on with (a fresh one, if ``w`` may be broken)."""
+        if w is None or not isinstance(e, (_Overtime, _OutOfMemory, _Retire, StoreError, EOFError, OSError)):
+            return w
+        self._drop(w)
+        if lane is self._slow:
+            return None  # started when the slow lane next needs it
         return self._start()
 
-    def ask(self, job: dict, timeout: float | None) -> tuple:
-        """Run one job on a free worker; raises QueryError when it runs out of time."""
-        w = self._idle.get()
-        try:
-            reply = w.ask(job, timeout)
-            if reply[3].get(_RETIRE):  # the worker ran out of memory in Python: its heap may be in pieces
-                w = self._retire(w)
-                reply = reply[:3] + ({k: v for k, v in reply[3].items() if k != _RETIRE},)
-            return reply
-        except _Overtime:
-            w = self._retire(w)
-            raise QueryError(f"stopped after {timeout:g} s, the server's time limit (newsgraph serve --timeout)") from None
-        except _OutOfMemory:
-            w = self._retire(w)
-            raise StoreError(_NO_MEMORY.format(self.memory) + "; its worker has been restarted") from None
-        except StoreError:
-            w = self._retire(w)
-            raise
-        except (EOFError, OSError):
-            w = self._retire(w)
-            raise StoreError("the query worker stopped unexpectedly (out of memory?); it has been restarted") from None
-        finally:
-            self._idle.put(w)
+    def _error(self, e: BaseException, timeout: float) -> BaseException:
+        if isinstance(e, _Retire):
+            return _Answered(e.reply)
+        if isinstance(e, _Overtime):
+            return QueryError(f"stopped after {timeout:g} s, the server's time limit (newsgraph serve --timeout)")
+        if isinstance(e, _OutOfMemory):
+            return StoreError(_NO_MEMORY.format(self.memory) + "; its worker has been restarted")
+        if isinstance(e, (EOFError, OSError)):
+            return StoreError("the query worker stopped unexpectedly (out of memory?); it has been restarted")
+        return e
+
+    def _remember(self, key: tuple) -> None:
+        self._slow_queries[key] = None
+        while len(self._slow_queries) > REMEMBERED:
+            try:
+                del self._slow_queries[next(iter(self._slow_queries))]
+            except (StopIteration, KeyError, RuntimeError):  # another thread got there first
+                break
 
     def close(self) -> None:
         with self._lock:
             workers, self._all = list(self._all), set()
         for w in workers:
             w.kill()
+
+
+class _Retire(Exception):
+    """A worker answered, but must be replaced: ``reply`` is its answer."""
+
+    def __init__(self, reply: tuple):
+        self.reply = reply
+
+
+class _Answered(Exception):
+    def __init__(self, reply: tuple):
+        self.reply = reply
 
 
 def worker_main(fd: int) -> None:
@@ -554,6 +694,8 @@ class App:
     def answer(self, job: dict) -> Response:
         try:
             status, media, body, headers = self.pool.ask(job, self.settings.timeout)
+        except _Answered as e:
+            status, media, body, headers = e.reply
         except QueryError as e:
             return _plain(503, str(e))
         except StoreError as e:
@@ -701,20 +843,26 @@ class Server:
     """A running endpoint: ``url`` is its ``/sparql``; :meth:`run` serves until :meth:`close`."""
 
     def __init__(self, location: str, host: str = "127.0.0.1", port: int = DEFAULT_PORT, settings: Settings | None = None):
+        import logging
+
         from waitress.server import create_server
 
+        # waitress warns on stderr at every request that waits for a thread ("Task queue depth is 12"): under load
+        # that floods the terminal, and a full stderr pipe would block the server. Queueing is expected here.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         self.settings = settings = settings or Settings()
         source = _source(location, settings.allow_update)
         self._lock = _lock(Path(source.location)) if source.is_store and not source.writable else None
         try:
             # One read-write owner for updates; readers otherwise, as many as asked.
-            self.pool = Pool(source, 1 if settings.allow_update else settings.workers, settings.memory)
+            self.pool = Pool(source, 1 if settings.allow_update else settings.workers, settings.memory,
+                             lanes=not settings.allow_update)
         except BaseException:
             self._release()
             raise
         self.app = App(self.pool, settings, Path(location.rstrip("/" + os.sep)).name or location)
         try:
-            self.server = create_server(self.app, host=host, port=port, threads=max(4, 2 * settings.workers),
+            self.server = create_server(self.app, host=host, port=port, threads=max(16, 8 * settings.workers),
                                         ident="newsgraph", max_request_body_size=MAX_BODY, expose_tracebacks=False)
         except OSError as e:
             self.close()
