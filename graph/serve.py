@@ -862,7 +862,7 @@ class Server:
             raise
         self.app = App(self.pool, settings, Path(location.rstrip("/" + os.sep)).name or location)
         try:
-            self.server = create_server(self.app, host=host, port=port, threads=max(16, 8 * settings.workers),
+            self.server = create_server(self.app, host=host, port=port, threads=max(32, 8 * settings.workers),
                                         ident="newsgraph", max_request_body_size=MAX_BODY, expose_tracebacks=False)
         except OSError as e:
             self.close()
