@@ -146,7 +146,7 @@ class ArgumentFinder:
             return [g for c in trigger.children if c.lemma_.lower() == "lead" and c.dep_ in ("acl", "amod")
                     for g in _led_by(c)]
         if slot.startswith(PREP_SLOT):
-            return self._noun_prep(trigger, companion, slot[len(PREP_SLOT):])
+            return self._noun_prep(frame, trigger, companion, slot[len(PREP_SLOT):])
         return []
 
     def _noun_subject(self, frame: Frame, trigger: Token) -> list[Token]:
@@ -187,7 +187,7 @@ class ArgumentFinder:
             return [c for c in noun.head.children if c.dep_ in ("nsubj", "nsubjpass")]
         return [c for c in noun.children if c.dep_ == "appos"]
 
-    def _noun_prep(self, trigger: Token, companion: Token | None, word: str) -> list[Token]:
+    def _noun_prep(self, frame: Frame, trigger: Token, companion: Token | None, word: str) -> list[Token]:
         """Objects of ``word`` phrases that belong to a noun, also when the parser hung them nearby."""
         hosts = [trigger] + ([companion] if companion is not None else [])
         # one step down: "talks on Thursday between X and Y" hangs "between" on "Thursday"
@@ -198,9 +198,13 @@ class ArgumentFinder:
                         "DATE", "TIME", "")]
                 elif c.dep_ in ("npadvmod", "nmod") and c.ent_type_ in ("DATE", "TIME"):
                     hosts.append(c)
-        # one step up: "agreed in talks ... between X and Y" hangs it on the verb, after the noun
+        # one step up: "agreed in talks ... between X and Y" hangs it on the verb, after the noun. A subject or
+        # object noun shares only a light verb's phrases ("talks were held on Monday with Y"): in "the ally
+        # returned to Z" and "sent an ally to Z", the to-phrase is the verb's own.
         up = trigger.head.head if trigger.dep_ == "pobj" else trigger.head
-        if trigger.dep_ in ("dobj", "obj", "pobj", "nsubjpass", "nsubj") and up.pos_ in ("VERB", "AUX"):
+        if up.pos_ in ("VERB", "AUX") and (trigger.dep_ == "pobj" or (
+                trigger.dep_ in ("dobj", "obj", "nsubjpass", "nsubj")
+                and (up.lemma_.lower() in frame.light_verbs or up.lemma_ in _COPULAS))):
             hosts.append(up)
         found = []
         for h in hosts:

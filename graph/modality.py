@@ -84,7 +84,9 @@ class Modality:
                 for c in node.children)
             if doubted and not any(c.dep_ == "neg" for c in node.children):
                 modality = _stronger(modality, "hypothetical")
-            for c in node.children:
+            # "X, no longer an ally of Y,": the parser may hang an apposition's negation on the name before it
+            beside = [c for c in node.head.children if node.head.i < c.i < node.i] if node.dep_ == "appos" else []
+            for c in [*node.children, *beside]:
                 low = c.lower_
                 negation = (c.dep_ == "neg" or (c.dep_ == "det" and low == "no") or (c.dep_ == "advmod" and low == "never")
                             or (c.dep_ == "advmod" and low in ("longer", "more", "anymore")
