@@ -97,7 +97,10 @@ class ArgumentFinder:
                 return [found] if found is not None else []
             objs = [c for c in trigger.children if c.dep_ in OBJECT_DEPS] or self._premodified_object(trigger)
             if objs:
-                return objs
+                # "met the envoy to X, Hollis, and the Society": the parser hangs the last object on the verb,
+                # a conjunct with no verb or subject of its own
+                return objs + [c for c in trigger.children if c.dep_ == "conj" and c.pos_ == "PROPN" and c.i > objs[-1].i
+                               and not any(g.dep_ in ("nsubj", "nsubjpass", "aux", "dobj") for g in c.children)]
             if trigger.dep_ == "relcl" and not any(
                     c.dep_ == "nsubj" and c.lower_ in self.doc.lex["relative_pronouns"] for c in trigger.children):
                 return [trigger.head]  # "the ridge (that) Arland captured from Tessary"

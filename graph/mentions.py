@@ -320,10 +320,9 @@ class Mentions:
                 if named:
                     return named  # "the ULF, a faction allied to X": the faction is the ULF
             if tok.tag_ == "NN":  # "her counterpart Pedro Alvarez": one person, named beside the role
-                for c in tok.children:
-                    m = self.by_token.get(c.i) if c.dep_ == "appos" else None
-                    if m is not None and m.cls == "Person":
-                        return [m]
+                named = self._person_beside(tok)
+                if named:
+                    return named
             owners = self._owners(tok, depth)
             if owner_classes:
                 owners = [o for o in owners if o.cls in owner_classes]
@@ -341,9 +340,21 @@ class Mentions:
                 if m is not None:
                     return [m]
         if lemma in self.ex.titles:
-            return self.resolve_role(tok)
+            return self._person_beside(tok) or self.resolve_role(tok)
         if tok.pos_ == "PROPN":
             return self._unrecognised_name(tok)
+        return []
+
+    def _person_beside(self, role: Token) -> list[Mention]:
+        """The person a role noun is in apposition with: "her counterpart, X", also when the parser hangs the
+        name on the place after the role ("the envoy to Orlin, X,")."""
+        places = [p for c in role.children if c.dep_ == "prep" for p in c.children
+                  if p.dep_ == "pobj" and getattr(self.by_token.get(p.i), "cls", "Person") != "Person"]
+        for host in (role, *places):
+            for c in host.children:
+                m = self.by_token.get(c.i) if c.dep_ == "appos" else None
+                if m is not None and m.cls == "Person":
+                    return [m]
         return []
 
     def _unrecognised_name(self, tok: Token, cls: str | None = None) -> list[Mention]:
