@@ -98,6 +98,8 @@ class Mentions:
             part: list[Token] = []
             parts: list[list[Token]] = []
             ent = self._without_caps_dateline(ent)
+            if cls == "Person":
+                ent = self._whole_person_name(ent)
             if cls == "Person" and len(ent) > 1 and ent[-1].lower_ in self.ex.org_words:
                 cls = "Organization"  # "the Tarsk Brigades", "Halden Guard": a body, not a person
             split_at_and = self._two_names(ent, cls)
@@ -144,6 +146,27 @@ class Mentions:
                 m = self._mention(p, cls)
                 if m is not None:
                     yield replace(m, title=title) if title and len(parts) == 1 else m
+
+    def _whole_person_name(self, ent: Span) -> Span:
+        """A person's name the recognizer cut short, when the parser still reads it as one noun phrase:
+        "Mehmet [Sirin Aydogan]", "[Abdul-Karim] al-Majali". Only proper nouns no entity claims, no title."""
+        doc = self.doc
+        start, end = ent.start, ent.end
+        while start > ent.sent.start and start > 0:
+            t = doc[start - 1]
+            if not (t.pos_ == "PROPN" and t.dep_ == "compound" and start <= t.head.i < end and not t.ent_type_
+                    and t.text.istitle() and t.is_alpha and t.lower_.strip(".") not in self.ex.titles
+                    and t.whitespace_ and not self._in_headline(t)):
+                break
+            start -= 1
+        head = doc[end - 1].head
+        if doc[end - 1].dep_ == "compound" and head.i >= end and head.i - end < 4 and head.pos_ == "PROPN" and (
+                head.ent_type_ in ("", "PERSON")) and head.text[:1].isupper():
+            between = doc[end:head.i + 1]
+            if all(t.text == "-" or (t.pos_ == "PROPN" and (t.head == head or t == head) and not t.ent_type_ in ("ORG", "GPE", "LOC", "NORP"))
+                   for t in between) and (between[0].lower_ in self.lex["name_particles"] or between[0].text[:1].isupper()):
+                end = head.i + 1
+        return doc[start:end] if (start, end) != (ent.start, ent.end) else ent
 
     def _two_names(self, ent: Span, cls: str | None) -> set[int]:
         """The "and" tokens that join two names the recognizer ran into one.

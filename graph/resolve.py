@@ -372,16 +372,18 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
             if ms[i].cls == "Person":
                 by_first.setdefault(words[0], set()).add(i)
     personal: set[int] = set()  # mentions a surname made a person
-    # "Abu Hamza" for "Abu Hamza al-Masri": the leading words of one longer name, and of no other
-    by_start: dict[tuple[str, ...], set[int]] = {}
+    # "Abu Hamza" for "Abu Hamza al-Masri", "Suu Kyi" for "Aung San Suu Kyi": the two or more leading or
+    # trailing words of one longer name, and of no other
+    by_part: dict[tuple[str, ...], set[int]] = {}
     for i in people:
         if ms[i].cls == "Person":
             words = tuple(_REGNAL.sub("", normalize(ms[i].text)).split())
             for n in range(2, len(words)):
-                by_start.setdefault(words[:n], set()).add(i)
+                by_part.setdefault(words[:n], set()).add(i)
+                by_part.setdefault(words[-n:], set()).add(i)
     for i in people:
         if ms[i].cls == "Person":
-            roots = {cl.find(j) for j in by_start.get(tuple(_REGNAL.sub("", normalize(ms[i].text)).split()), ())}
+            roots = {cl.find(j) for j in by_part.get(tuple(_REGNAL.sub("", normalize(ms[i].text)).split()), ())}
             if len(roots - {cl.find(i)}) == 1 and len(roots) == 1:
                 cl.union(i, roots.pop())
     by_length: dict[int, list[str]] = {}

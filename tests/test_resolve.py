@@ -40,12 +40,15 @@ ONE = [
     pytest.param([("Frankie Osei", LOC), ("Osei", LOC)], id="a person typed as a place"),
     pytest.param([("Tamsin Adeyemi", LOC), ("Adeyemi", ORG)], id="a person typed two ways"),
     pytest.param([("Abu Sayf", PER), ("Abu Sayf al-Rimi", PER)], id="leading words of a full name"),
+    pytest.param([("Daw Khin Mya Thet", PER), ("Mya Thet", PER)], id="trailing words of a full name"),
     pytest.param([("Lena Okafor", PER), ("Okafor", ORG)], id="a surname typed as an organisation"),
     pytest.param([("Brisk Air Lines", ORG), ("Brisk", ORG)], id="a company's first word"),
     pytest.param([("Tavrel Dorn Holding", ORG), ("Tavrel", ORG)], id="a company's first word before a suffix"),
 ]
 
 APART = [
+    pytest.param([("Ana Maria Velasquez", PER), ("Carla Maria Velasquez", PER), ("Maria Velasquez", PER)],
+                 id="trailing words of two full names"),
     pytest.param([("Kenyan Army", ORG), ("Chadian Army", ORG), ("Army", ORG)], id="two armies and 'the army'"),
     pytest.param([("ZDA Commission", ORG), ("ZDA", ORG)], id="a body and its owner"),
     pytest.param([("Halvorsen Foundation", ORG), ("Mira Halvorsen", PER), ("Halvorsen", PER)],
