@@ -282,6 +282,12 @@ class Mentions:
                 and tok.lemma_.lower() in self.ex.group_nouns):
             # "Zerava's two main parties, the X and the Y,": the names are the group, not more members beside it
             return list(dict.fromkeys(m for c in listed for m in self.mentions_of(c, depth + 1, owner_classes)))
+        named = [c for c in tok.children if c.dep_ == "appos" and c.i > tok.i + 1 and c.pos_ in ("PROPN", "NOUN")]
+        if (named and tok.tag_ == "NNS" and self.doc[tok.i + 1].text == "," and tok.lemma_.lower() in self.ex.group_nouns):
+            # "Zerava's two main groups, the X and the Y movement,": a list in apposition names the groups
+            found = self.mentions_of(named[0], depth + 1, owner_classes)
+            if len(found) > 1:
+                return found
         found = self._mentions_of_one(tok, depth, owner_classes)
         for c in tok.children:
             if c.dep_ == "conj":
