@@ -74,6 +74,11 @@ class Mentions:
     def _raw_ner_mentions(self) -> Iterable[Mention]:
         for ent in self.doc.ents:
             cls = self.ex.labels.get(ent.label_)
+            if ent.label_ == "NORP" and ent[-1].text[:1].isupper() and ent[-1].lower_ in self.lex["party_plurals"]:
+                cls = "Organization"  # "the Christian Democrats", "the Greens": a party, named as its members
+                before = self.doc[ent.start - 1] if ent.start > ent.sent.start else None
+                if before is not None and before.dep_ == "compound" and before.head == ent[-1] and before.text.istitle():
+                    ent = self.doc[ent.start - 1:ent.end]  # the recognizer's "Christian" + "Democrats"
             words = [t.lemma_.lower() for t in ent if t.is_alpha]
             if words and ent[0].text[:1].isupper() and (words[-1] in self.ex.facilities or words[0] in self.ex.facilities):
                 cls = "Location"  # "Gate 9", "the Danish Embassy": named facilities are places
@@ -203,6 +208,11 @@ class Mentions:
         """"Coastal Liberation Front (CLF)": the bracketed acronym is a mention of the same class."""
         for ent in self.doc.ents:
             cls = self.ex.labels.get(ent.label_)
+            if ent.label_ == "NORP" and ent[-1].text[:1].isupper() and ent[-1].lower_ in self.lex["party_plurals"]:
+                cls = "Organization"  # "the Christian Democrats", "the Greens": a party, named as its members
+                before = self.doc[ent.start - 1] if ent.start > ent.sent.start else None
+                if before is not None and before.dep_ == "compound" and before.head == ent[-1] and before.text.istitle():
+                    ent = self.doc[ent.start - 1:ent.end]  # the recognizer's "Christian" + "Democrats"
             if cls is None or ent.end + 2 >= len(self.doc):
                 continue
             open_, acro, close = self.doc[ent.end], self.doc[ent.end + 1], self.doc[ent.end + 2]
