@@ -219,9 +219,13 @@ def _subsequence(short: list[str], long: list[str]) -> bool:
 
 
 def _one_edit(a: str, b: str) -> bool:
-    """Whether two different words are one insertion, deletion or substitution apart."""
+    """Whether two different words are one insertion, deletion, substitution or swap of neighbours apart."""
     if a == b or abs(len(a) - len(b)) > 1:
         return False
+    if len(a) == len(b):
+        diff = [k for k in range(len(a)) if a[k] != b[k]]
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]:
+            return True  # "Grabowksi" for "Grabowski"
     if len(a) > len(b):
         a, b = b, a
     i = 0
@@ -271,11 +275,14 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
             cl.union(by_key[k], i)
         else:
             by_key[k] = i
-    # "Coastal Liberation Front (CLF)"
+    # "Coastal Liberation Front (CLF)"; an organisation's acronym may come from its name in another language,
+    # "Kurdistan Workers Party (PKK)", "National Bank of Romania (BNR)": written in brackets right after the name,
+    # it needs only begin with the initial of one of the name's words
     for i in range(len(ms) - 1):
         a, b = ms[i], ms[i + 1]
         if (_is_acronym(b.text) and text[a.end:b.start].strip() == "(" and text[b.end:b.end + 1] == ")"
-                and abbreviates(b.text, a.text)):
+                and (abbreviates(b.text, a.text) or (a.cls == "Organization" and len(a.text.split()) > 1
+                                                   and b.text[0] in _initials(a.text)))):
             cl.union(i, i + 1)
     # "Green" and "Green party", "Noranda" and "Noranda Inc", "Security Council" and "UN Security Council": a name
     # that is a longer organisation's name without its suffix or its modifier, when only one such organisation is named

@@ -41,6 +41,7 @@ ONE = [
     pytest.param([("Tamsin Adeyemi", LOC), ("Adeyemi", ORG)], id="a person typed two ways"),
     pytest.param([("Abu Sayf", PER), ("Abu Sayf al-Rimi", PER)], id="leading words of a full name"),
     pytest.param([("Daw Khin Mya Thet", PER), ("Mya Thet", PER)], id="trailing words of a full name"),
+    pytest.param([("Piotr Grabnowski", PER), ("Grabnowksi", PER)], id="a surname with two letters swapped"),
     pytest.param([("Lena Okafor", PER), ("Okafor", ORG)], id="a surname typed as an organisation"),
     pytest.param([("Brisk Air Lines", ORG), ("Brisk", ORG)], id="a company's first word"),
     pytest.param([("Tavrel Dorn Holding", ORG), ("Tavrel", ORG)], id="a company's first word before a suffix"),
@@ -64,6 +65,30 @@ APART = [
     pytest.param([("National Dorn Bank", ORG), ("National", ORG)], id="a generic first word"),
     pytest.param([("Kenyan Dorn Club", ORG), ("Kenyan", ORG)], id="a nationality first"),
 ]
+
+
+def bracketed(name: str, acronym: str, cls: str = ORG) -> set[frozenset[str]]:
+    """The entities of "<name> (<acronym>) ... <acronym>."."""
+    text = f"{name} ({acronym}) said. Later {acronym} said."
+    at = text.index(acronym)
+    later = text.rindex(acronym)
+    mentions = [Mention(0, len(name), name, cls, 0), Mention(at, at + len(acronym), acronym, ORG, 0),
+                Mention(later, later + len(acronym), acronym, ORG, 1)]
+    ents, _ = entities(mentions, text)
+    return {frozenset((e.label, *e.names)) for e in ents}
+
+
+@pytest.mark.parametrize("name, acronym", [("Coastal Liberation Front", "CLF"), ("Tessary Workers Party", "PTK"),
+                                           ("National Bank of Orlin", "BNO"), ("Vellmark Development Bank", "BRV")])
+def test_an_acronym_in_brackets_after_a_name_is_that_name(name, acronym):
+    """Also an acronym of the name in another language, when it begins with the initial of one of its words."""
+    assert bracketed(name, acronym) == {frozenset((name, acronym))}
+
+
+@pytest.mark.parametrize("name, acronym, cls", [("Tessary Workers Party", "ZQX", ORG), ("Ulla Brandt", "BRK", PER)])
+def test_a_bracketed_acronym_that_fits_no_word_or_a_person_stays_apart(name, acronym, cls):
+    """A person's name is no source of an acronym from another language; an acronym no word begins stays apart."""
+    assert bracketed(name, acronym, cls) == {frozenset([name]), frozenset([acronym])}
 
 
 @pytest.mark.parametrize("names", ONE)
