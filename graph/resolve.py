@@ -288,6 +288,7 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
     # that is a longer organisation's name without its suffix or its modifier, when only one such organisation is named
     # (two armies stay apart from "the army"). A country's name is never a short form ("Singapore Airlines").
     places = gazetteer()
+    organised: set[int] = set()  # mentions a longer organisation's name made one
     shortened: dict[str, set[int]] = {}  # without a legal suffix
     loosely: dict[str, set[int]] = {}  # without an organisation noun, seat or modifier too
     for i, m in enumerate(ms):
@@ -312,7 +313,10 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
             continue
         roots = {cl.find(i) for i in longs} - {cl.find(j)}
         if len(roots) == 1:
-            cl.union(j, roots.pop())
+            root = roots.pop()
+            cl.union(j, root)
+            if ms[j].cls == "Location":  # no gazetteer place: the recognizer took the short name for one
+                organised.add(root)
     # Names are compared through indexes, not pair by pair: a long article names thousands of things.
     spelled_out: dict[tuple[str, tuple[str, ...]], list[int]] = {}  # (first letter, other words) → mentions
     for j, o in enumerate(ms):
@@ -358,13 +362,19 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
         words = normalize(m.text).split()
         if m.cls == "Organization" and len(words) > 1 and not _is_acronym(m.text):
             by_first_word.setdefault(words[0], set()).add(cl.find(i))
+    # The recognizer often takes such a short name for a place ("Delta pilots"): one it types so, and no gazetteer
+    # place, is the organisation too.
     for i, m in enumerate(ms):
         words = normalize(m.text).split()
-        if m.cls != "Organization" or len(words) != 1 or len(words[0]) < 3 or words[0] in generic or _is_acronym(m.text):
+        if m.cls not in ("Organization", "Location") or len(words) != 1 or len(words[0]) < 3 or words[0] in generic or (
+                _is_acronym(m.text)):
             continue
         roots = by_first_word.get(words[0], set()) - {cl.find(i)}
         if len(roots) == 1:
-            cl.union(i, roots.pop())
+            root = roots.pop()
+            cl.union(i, root)
+            if m.cls == "Location":
+                organised.add(root)
     # surnames and first-name-less forms of people; first names alone ("Nelson")
     # A full name the model typed as a place or organisation ("Frankie Osei" as a place) counts when it reads as a
     # person's; its surname alone then makes it a person. Two organisation-typed names never pair this way:
@@ -439,16 +449,17 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
     ents: list[Entity] = []
     owner: dict[Mention, Entity] = {}
     made_person = {cl.find(i) for i in personal}
+    made_organisation = {cl.find(i) for i in organised}
     for root in sorted(groups):
         group = groups[root]
-        ent = _entity(group, person=root in made_person)
+        ent = _entity(group, person=root in made_person, organisation=root in made_organisation)
         ents.append(ent)
         for m in group:
             owner[m] = ent
     return ents, owner
 
 
-def _entity(group: list[Mention], person: bool = False) -> Entity:
+def _entity(group: list[Mention], person: bool = False, organisation: bool = False) -> Entity:
     surface = Counter(_clean_surface(m.text) for m in group)
     surface.update(_clean_surface(m.name) for m in group if m.name)
     surface.update(_clean_surface(f"{m.title} {m.text}") for m in group if m.title)  # "Pope John Paul" is a name too
@@ -462,6 +473,8 @@ def _entity(group: list[Mention], person: bool = False) -> Entity:
         cls = "Person"
     elif person and not any(normalize(m.text) in gazetteer() for m in group):
         cls = "Person"  # a surname written alone: "Osei" after "Frankie Osei", whatever the model typed
+    elif organisation:
+        cls = "Organization"  # "Delta" (typed a place) and "Delta Air Lines"
     label = _clean_surface(longest.name or longest.text)
     names = tuple(sorted(n for n in surface if n != label))
     return Entity(label=label, cls=cls, names=names, mentions=len(group))

@@ -44,10 +44,12 @@ ONE = [
     pytest.param([("Piotr Grabnowski", PER), ("Grabnowksi", PER)], id="a surname with two letters swapped"),
     pytest.param([("Lena Okafor", PER), ("Okafor", ORG)], id="a surname typed as an organisation"),
     pytest.param([("Brisk Air Lines", ORG), ("Brisk", ORG)], id="a company's first word"),
+    pytest.param([("Brisk Air Lines", ORG), ("Brisk", LOC)], id="a company's first word typed as a place"),
     pytest.param([("Tavrel Dorn Holding", ORG), ("Tavrel", ORG)], id="a company's first word before a suffix"),
 ]
 
 APART = [
+    pytest.param([("Singapore Air Lines", ORG), ("Singapore", LOC)], id="a company named for a gazetteer place"),
     pytest.param([("Ana Maria Velasquez", PER), ("Carla Maria Velasquez", PER), ("Maria Velasquez", PER)],
                  id="trailing words of two full names"),
     pytest.param([("Kenyan Army", ORG), ("Chadian Army", ORG), ("Army", ORG)], id="two armies and 'the army'"),
@@ -113,6 +115,11 @@ def test_ambiguous_or_owned_names_stay_apart(names, request):
 def test_a_surname_written_alone_makes_the_name_a_person(names):
     _, classes = resolved(*names)
     assert {classes[n] for n, _ in names} == {PER}
+
+
+def test_a_company_named_by_its_first_word_stays_a_company():
+    _, classes = resolved(("Brisk", LOC), ("Brisk Air Lines", ORG))
+    assert classes["Brisk"] == classes["Brisk Air Lines"] == ORG
 
 
 def test_a_place_keeps_its_class_when_a_surname_matches_no_one():
