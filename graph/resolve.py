@@ -218,6 +218,18 @@ def _subsequence(short: list[str], long: list[str]) -> bool:
     return all(w in it for w in short)
 
 
+def _initialled(short: list[str], long: list[str]) -> bool:
+    """Whether the words ``short`` are the case-folded words ``long``, but for some runs of them written as their
+    initials in capitals ("Air NZ" / "air new zealand")."""
+    if not short or not long:
+        return not short and not long
+    head = short[0]
+    if head.casefold() == long[0] and _initialled(short[1:], long[1:]):
+        return True
+    return _is_acronym(head) and len(head) <= len(long) and "".join(w[0] for w in long[:len(head)]) == head.casefold() and (
+        _initialled(short[1:], long[len(head):]))
+
+
 def _one_edit(a: str, b: str) -> bool:
     """Whether two different words are one insertion, deletion, substitution or swap of neighbours apart."""
     if a == b or abs(len(a) - len(b)) > 1:
@@ -375,6 +387,20 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
             cl.union(i, root)
             if m.cls == "Location":
                 organised.add(root)
+    # "Air NZ" for "Air New Zealand": a name whose words are a longer organisation's, but for some written as
+    # their initials, when only one longer organisation fits
+    by_opening: dict[str, list[int]] = {}
+    for i, m in enumerate(ms):
+        if m.cls == "Organization" and len(m.text.split()) > 2:
+            by_opening.setdefault(normalize(m.text).split()[0], []).append(i)
+    for i, m in enumerate(ms):
+        words = m.text.replace(".", "").split()
+        if m.cls != "Organization" or len(words) < 2 or not any(_is_acronym(w) for w in words[1:]):
+            continue
+        fits = {cl.find(j) for j in by_opening.get(normalize(words[0]), ())
+                if _initialled(words, normalize(ms[j].text).split())} - {cl.find(i)}
+        if len(fits) == 1:
+            cl.union(i, fits.pop())
     # surnames and first-name-less forms of people; first names alone ("Nelson")
     # A full name the model typed as a place or organisation ("Frankie Osei" as a place) counts when it reads as a
     # person's; its surname alone then makes it a person. Two organisation-typed names never pair this way:

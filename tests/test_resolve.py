@@ -45,10 +45,13 @@ ONE = [
     pytest.param([("Lena Okafor", PER), ("Okafor", ORG)], id="a surname typed as an organisation"),
     pytest.param([("Brisk Air Lines", ORG), ("Brisk", ORG)], id="a company's first word"),
     pytest.param([("Brisk Air Lines", ORG), ("Brisk", LOC)], id="a company's first word typed as a place"),
+    pytest.param([("Air New Vellmark", ORG), ("Air NV", ORG)], id="some words as initials"),
     pytest.param([("Tavrel Dorn Holding", ORG), ("Tavrel", ORG)], id="a company's first word before a suffix"),
 ]
 
 APART = [
+    pytest.param([("Air New Vellmark", ORG), ("Air North Vale", ORG), ("Air NV", ORG)], id="initials of two names"),
+    pytest.param([("Air New Vellmark", ORG), ("Air NT", ORG)], id="initials that do not fit"),
     pytest.param([("Singapore Air Lines", ORG), ("Singapore", LOC)], id="a company named for a gazetteer place"),
     pytest.param([("Ana Maria Velasquez", PER), ("Carla Maria Velasquez", PER), ("Maria Velasquez", PER)],
                  id="trailing words of two full names"),
