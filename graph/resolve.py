@@ -387,6 +387,20 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
             cl.union(i, root)
             if m.cls == "Location":
                 organised.add(root)
+    # "the Commission" for "National Election Commission": an organisation noun alone, capitalised, stands for the
+    # one organisation named with it last (with two, "the Army" stays apart from both)
+    _, org_nouns, _ = _name_words()
+    by_last_noun: dict[str, set[int]] = {}
+    for i, m in enumerate(ms):
+        words = normalize(m.text).split()
+        if m.cls == "Organization" and len(words) > 1 and words[-1] in org_nouns and not _is_acronym(m.text):
+            by_last_noun.setdefault(words[-1], set()).add(cl.find(i))
+    for i, m in enumerate(ms):
+        words = normalize(m.text).split()
+        if m.cls == "Organization" and len(words) == 1 and m.text[:1].isupper() and not m.text.isupper():
+            roots = {cl.find(j) for j in by_last_noun.get(words[0], ())}
+            if len(roots) == 1 and cl.find(i) not in roots:
+                cl.union(i, roots.pop())
     # "Air NZ" for "Air New Zealand": a name whose words are a longer organisation's, but for some written as
     # their initials, when only one longer organisation fits
     by_opening: dict[str, list[int]] = {}
@@ -447,14 +461,16 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
                 if any(ms[j].cls != "Person" for j in found) or m.cls != "Person":
                     personal.update((i, *found))
                 break
-        else:  # a misspelt surname: "Lindqvistt" for "Lindqvist"
-            if m.cls == "Person" and len(key) >= 6:
+        else:  # a misspelt surname: "Lindqvistt" for "Lindqvist", whatever the model typed it
+            if len(key) >= 6:
                 if key not in near_surnames:
                     near_surnames[key] = [r for n in (-1, 0, 1) for k in by_length.get(len(key) + n, ())
-                                          if _one_edit(k, key) for r in by_surname[k]]
+                                          if _one_edit(k, key) for r in by_surname[k] if ms[r].cls == "Person"]
                 roots = {cl.find(j) for j in near_surnames[key]}
                 if len(roots) == 1:
                     cl.union(i, roots.pop())
+                    if m.cls != "Person":
+                        personal.add(i)
     # acronyms matching initials
     long_names: dict[str, set[int]] = {}
     for i, m in enumerate(ms):

@@ -42,10 +42,12 @@ ONE = [
     pytest.param([("Abu Sayf", PER), ("Abu Sayf al-Rimi", PER)], id="leading words of a full name"),
     pytest.param([("Daw Khin Mya Thet", PER), ("Mya Thet", PER)], id="trailing words of a full name"),
     pytest.param([("Piotr Grabnowski", PER), ("Grabnowksi", PER)], id="a surname with two letters swapped"),
+    pytest.param([("Piotr Grabnowski", PER), ("Grabnowksi", ORG)], id="a misspelt surname typed as an organisation"),
     pytest.param([("Lena Okafor", PER), ("Okafor", ORG)], id="a surname typed as an organisation"),
     pytest.param([("Brisk Air Lines", ORG), ("Brisk", ORG)], id="a company's first word"),
     pytest.param([("Brisk Air Lines", ORG), ("Brisk", LOC)], id="a company's first word typed as a place"),
     pytest.param([("Air New Vellmark", ORG), ("Air NV", ORG)], id="some words as initials"),
+    pytest.param([("Tessary Election Commission", ORG), ("Commission", ORG)], id="its organisation noun alone"),
     pytest.param([("Tavrel Dorn Holding", ORG), ("Tavrel", ORG)], id="a company's first word before a suffix"),
 ]
 
@@ -114,7 +116,8 @@ def test_ambiguous_or_owned_names_stay_apart(names, request):
 
 
 @pytest.mark.parametrize("names", [p for p in ONE if p.id in ("a person typed as a place", "a person typed two ways",
-                                                               "a surname typed as an organisation")])
+                                                               "a surname typed as an organisation",
+                                                               "a misspelt surname typed as an organisation")])
 def test_a_surname_written_alone_makes_the_name_a_person(names):
     _, classes = resolved(*names)
     assert {classes[n] for n, _ in names} == {PER}
