@@ -462,7 +462,12 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
                     personal.update((i, *found))
                 break
         else:  # a misspelt surname: "Lindqvistt" for "Lindqvist", whatever the model typed it
-            if len(key) >= 6:
+            stem = key[:-1] if key.endswith("s") and len(key) > 4 else None  # "Blairs party": a headline's possessive
+            roots = {cl.find(j) for j in by_surname.get(stem, ()) if ms[j].cls == "Person"} if stem else set()
+            if len(roots) == 1 and key not in by_surname:
+                cl.union(i, roots.pop())
+                personal.add(i)
+            elif len(key) >= 6:
                 if key not in near_surnames:
                     near_surnames[key] = [r for n in (-1, 0, 1) for k in by_length.get(len(key) + n, ())
                                           if _one_edit(k, key) for r in by_surname[k] if ms[r].cls == "Person"]

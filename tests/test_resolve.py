@@ -48,10 +48,13 @@ ONE = [
     pytest.param([("Brisk Air Lines", ORG), ("Brisk", LOC)], id="a company's first word typed as a place"),
     pytest.param([("Air New Vellmark", ORG), ("Air NV", ORG)], id="some words as initials"),
     pytest.param([("Tessary Election Commission", ORG), ("Commission", ORG)], id="its organisation noun alone"),
+    pytest.param([("Tomas Brandt", PER), ("Brandts", ORG)], id="a possessive without its apostrophe"),
     pytest.param([("Tavrel Dorn Holding", ORG), ("Tavrel", ORG)], id="a company's first word before a suffix"),
 ]
 
 APART = [
+    pytest.param([("Tomas Brandt", PER), ("Anna Brandts", PER), ("Brandts", PER)],
+                 id="a surname ending in s", marks=pytest.mark.joined("Anna Brandts", "Brandts")),
     pytest.param([("Air New Vellmark", ORG), ("Air North Vale", ORG), ("Air NV", ORG)], id="initials of two names"),
     pytest.param([("Air New Vellmark", ORG), ("Air NT", ORG)], id="initials that do not fit"),
     pytest.param([("Singapore Air Lines", ORG), ("Singapore", LOC)], id="a company named for a gazetteer place"),
