@@ -59,7 +59,7 @@ TRIGGERS = {
     "captured": [(r"\b(re)?captur", "capture"), (r"\bseiz", "seize"), (r"\boverr(an|un)", "overrun"),
                  (r"\barrest", "arrest"), (r"\bdetain|\bdetention", "detain"), (r"\b(took|take|taken|taking)", "take"),
                  (r"\b(fell|fall|fallen) (to|of)\b", "fall to"), (r"\bcustody", "custody"), (r"\bhands of", "hands of"),
-                 (r"\bprisoner|\bhostage", "prisoner"), (r"\bcontrol", "control")],
+                 (r"\bprisoner|\bhostage", "prisoner"), (r"\bcontrol", "control"), (r"\bh[oe]lds?\b", "hold")],
     "attacked": [(r"\battack", "attack"), (r"\bshell", "shell"), (r"\bbomb", "bomb"), (r"\braid", "raid"),
                  (r"\bambush", "ambush")],
 }
