@@ -123,7 +123,13 @@ class ArgumentFinder:
         if slot == "subject":
             return self._noun_subject(frame, trigger)
         if slot == "poss":
-            return [c for c in trigger.children if c.dep_ == "poss"]
+            own = [c for c in trigger.children if c.dep_ == "poss"]
+            if own or trigger.dep_ != "conj" or trigger.head.pos_ not in _NOUNS or any(
+                    c.dep_ == "det" for c in trigger.children):
+                return own
+            # "X's rights record and detention of Y": one possessive over both nouns, when the second has no
+            # determiner of its own ("X's record and the detention of Y" leaves the detention's agent unsaid)
+            return [c for c in trigger.head.children if c.dep_ == "poss"]
         if slot == "compound":
             return [t for c in trigger.children if c.dep_ in _NAME_MODIFIERS - {"poss"} and c.i < trigger.i
                     for t in c.subtree if t.i in self.doc.by_token or t.ent_type_ == "NORP"]
@@ -139,8 +145,9 @@ class ArgumentFinder:
                 return [c for c in trigger.head.children if c.dep_ in ("nsubj", "nsubjpass")]
             return []
         if slot == "object":
-            return [p for c in trigger.children if c.dep_ == "prep" and c.lower_ == "of"
-                    for p in c.children if p.dep_ == "pobj"]
+            hosts = [trigger] + ([trigger.head] if trigger.dep_ == "conj" and trigger.head.pos_ in _NOUNS else [])
+            return [p for h in hosts for c in h.children if c.dep_ == "prep" and c.lower_ == "of" and (
+                h is trigger or c.i > trigger.i) for p in c.children if p.dep_ == "pobj"]
         if slot == "purpose":  # "in talks to buy Y", "talks to take over Y"
             return [o for c in trigger.children if c.dep_ in ("acl", "relcl") and c.lemma_.lower() in frame.purpose_verbs
                     and any(a.dep_ == "aux" and a.lower_ == "to" for a in c.children)
@@ -193,6 +200,8 @@ class ArgumentFinder:
     def _noun_prep(self, frame: Frame, trigger: Token, companion: Token | None, word: str) -> list[Token]:
         """Objects of ``word`` phrases that belong to a noun, also when the parser hung them nearby."""
         hosts = [trigger] + ([companion] if companion is not None else [])
+        if trigger.dep_ == "conj" and trigger.head.pos_ in _NOUNS:
+            hosts.append(trigger.head)  # "X's record and detention of Y": the phrase after both hangs on the first
         # one step down: "talks on Thursday between X and Y" hangs "between" on "Thursday"
         for h in list(hosts):
             for c in h.children:
