@@ -187,11 +187,14 @@ class _Worker:
         except OSError:
             pass
 
-    def kill(self) -> None:
+    def kill(self, wait: bool = True) -> None:
         if self.process.poll() is None:
             self.process.kill()
-        self.process.wait()
         self.conn.close()
+        if wait:
+            self.process.wait()
+        else:  # a process at the slow lane's priority may take its time to exit: answer first, reap it after
+            threading.Thread(target=self.process.wait, daemon=True).start()
 
 
 # A query still running after this many seconds is slow: it leaves the quick lane (see Pool).
@@ -258,7 +261,7 @@ class Pool:
         return w
 
     def _drop(self, w: _Worker) -> None:
-        w.kill()
+        w.kill(wait=False)
         with self._lock:
             self._all.discard(w)
 

@@ -46,7 +46,10 @@ class Endpoint:
         """Process ids of the server's children (its query workers)."""
         pids = []
         for task in Path(f"/proc/{self.process.pid}/task").iterdir():
-            pids += [int(p) for p in (task / "children").read_text().split()]
+            try:
+                pids += [int(p) for p in (task / "children").read_text().split()]
+            except FileNotFoundError:  # a thread that ended meanwhile (one that reaped a killed worker)
+                pass
         return pids
 
 
