@@ -59,15 +59,15 @@ class Result:
         return cells
 
     @cached_property
+    def distinct(self) -> set[str]:
+        """The distinct cells, and "" (unbound): results repeat their terms (a 2-hop query's 24k rows hold a few thousand)."""
+        return {"", *self.cells}
+
+    @cached_property
     def terms(self) -> dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None]:
-        """Each distinct TSV cell of the solutions, read back into its term by the engine's own parser ("": unbound)."""
-        cells = set(self.cells)
-        cells.discard("")
-        cells = list(cells)
-        parsed = ox.parse_query_results("?t\n" + "".join([c + "\n" for c in cells]), ox.QueryResultsFormat.TSV)
-        terms = dict(zip(cells, (solution[0] for solution in parsed)))
-        terms[""] = None
-        return terms
+        """Each distinct cell read back into its term ("": unbound)."""
+        cells = list(self.distinct)
+        return dict(zip(cells, _read(cells)))
 
     @cached_property
     def rows(self) -> list[list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None]]:
@@ -77,6 +77,12 @@ class Result:
             return [[] for _ in range(self.solutions.count("\n"))]
         values = list(map(self.terms.__getitem__, self.cells))
         return [values[i:i + k] for i in range(0, len(values), k)]
+
+
+def _read(cells: list[str]) -> list:
+    """The terms of TSV cells ("": None), read by the engine's own parser, which reads what its writer wrote."""
+    parsed = ox.parse_query_results("?t\n" + "".join([c + "\n" for c in cells]), ox.QueryResultsFormat.TSV)
+    return [solution[0] for solution in parsed]
 
 
 def _parts(result: Result) -> list[str]:
@@ -330,7 +336,7 @@ def _serialize_boolean(value: bool, fmt: str) -> str:
 
 
 def _serialize_solutions(result: Result, fmt: str) -> str:
-    if fmt in ("csv", "xml") and any(isinstance(t, ox.Triple) for t in result.terms.values()):
+    if fmt in ("csv", "xml") and any(cell.startswith("<<") for cell in result.distinct):
         raise QueryError(f"the results hold a triple term (<< ... >>), which {fmt.upper()} results cannot write; "
                          "ask for json, tsv or table")
     if fmt == "json":
@@ -342,13 +348,26 @@ def _serialize_solutions(result: Result, fmt: str) -> str:
     return _csv(result)
 
 
-# The writers below write each distinct term once (results repeat their terms: a 2-hop query's 24k rows hold
-# a few thousand) and map the solutions' cells to those texts column by column, in one join: per-row Python
-# work is what a large result costs.
+# The writers below write each distinct cell once and map the solutions' cells to those texts column by column,
+# in one join: per-row, and per-term, Python work is what a large result costs.
 
-def _texts(result: Result, text) -> dict[str, str]:
-    """``text(term)`` of each distinct cell of the solutions (``text(None)`` for an unbound one)."""
-    return {cell: text(t) for cell, t in result.terms.items()}
+def _texts(result: Result, term, iri, string) -> dict[str, str]:
+    """The text of each distinct cell of the solutions: ``iri(value)`` for an IRI and ``string(value)`` for a plain
+    string, both read off the cell, ``term(t)`` for the others, parsed (``term(None)`` for an unbound one).
+
+    The engine writes an IRI as ``<value>`` and a string as ``"value"``, with a backslash where it escapes.
+    """
+    texts = {}
+    others = []
+    for cell in result.distinct:
+        if cell[:1] == "<" and cell[1:2] != "<":  # not a triple term, <<( ... )>>
+            texts[cell] = iri(cell[1:-1])
+        elif cell[:1] == '"' and cell[-1:] == '"' and "\\" not in cell:  # no language, no datatype, no escape
+            texts[cell] = string(cell[1:-1])
+        else:
+            others.append(cell)
+    texts.update(zip(others, map(term, _read(others))))
+    return texts
 
 
 def _columns(parts: list[str], k: int, texts: list[dict[str, str]]) -> None:
@@ -362,14 +381,18 @@ def _tsv_term(t) -> str:
 
 
 def _tsv(result: Result) -> str:
-    texts = {**_texts(result, _tsv_term), "\t": "\t", "\n": "\n"}  # a cell is never a separator
+    texts = _texts(result, _tsv_term, "<{}>".format, lambda v: str(ox.Literal(v)))
+    texts.update({"\t": "\t", "\n": "\n"})  # a cell is never a separator
     return "\t".join("?" + v for v in result.variables) + "\n" + "".join(map(texts.__getitem__, _parts(result)))
 
 
 def _csv_term(t) -> str:
     if t is None:
         return ""
-    value = f"_:{t.value}" if isinstance(t, ox.BlankNode) else t.value
+    return _csv_value(f"_:{t.value}" if isinstance(t, ox.BlankNode) else t.value)
+
+
+def _csv_value(value: str) -> str:
     # RFC 4180, as the csv module writes it: quoted when it holds a comma, a quote or a line break
     if any(c in value for c in ',"\r\n'):
         return '"' + value.replace('"', '""') + '"'
@@ -377,8 +400,9 @@ def _csv_term(t) -> str:
 
 
 def _csv(result: Result) -> str:
-    texts = {**_texts(result, _csv_term), "\t": ",", "\n": "\r\n"}  # a cell is never a separator
-    header = ",".join(_csv_term(ox.Literal(v)) for v in result.variables)
+    texts = _texts(result, _csv_term, _csv_value, _csv_value)
+    texts.update({"\t": ",", "\n": "\r\n"})  # a cell is never a separator
+    header = ",".join(map(_csv_value, result.variables))
     return header + "\r\n" + "".join(map(texts.__getitem__, _parts(result)))
 
 
@@ -386,10 +410,14 @@ _XSD_STRING = PREFIXES["xsd"] + "string"
 _LANG_STRING = PREFIXES["rdf"] + "langString"
 
 
+# A bound term in SPARQL JSON results, as json.dumps writes it (", " and ": ", no ASCII escapes).
+_JSON_IRI = '{"type": "uri", "value": %s}'
+_JSON_STRING = '{"type": "literal", "value": %s}'
+
+
 def _json_term(t) -> str:
-    """A bound term in SPARQL JSON results, as ``json.dumps`` writes it (``", "`` and ``": "``, no ASCII escapes)."""
     if isinstance(t, ox.NamedNode):
-        return '{"type": "uri", "value": %s}' % _json_string(t.value)
+        return _JSON_IRI % _json_string(t.value)
     if isinstance(t, ox.BlankNode):
         return '{"type": "bnode", "value": %s}' % _json_string(t.value)
     if isinstance(t, ox.Literal):
@@ -398,7 +426,7 @@ def _json_term(t) -> str:
             return '{"type": "literal", "value": %s, "xml:lang": %s}' % (value, _json_string(t.language))
         if t.datatype.value not in (_XSD_STRING, _LANG_STRING):
             return '{"type": "literal", "value": %s, "datatype": %s}' % (value, _json_string(t.datatype.value))
-        return '{"type": "literal", "value": %s}' % value
+        return _JSON_STRING % value
     return '{"type": "triple", "value": %s}' % _json_string(str(t))
 
 
@@ -407,7 +435,8 @@ def _json(result: Result) -> str:
 
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     keys = [dumps(v) + ": " for v in result.variables]
-    texts = _texts(result, lambda t: "" if t is None else _json_term(t))
+    texts = _texts(result, lambda t: "" if t is None else _json_term(t), lambda v: _JSON_IRI % _json_string(v),
+                   lambda v: _JSON_STRING % _json_string(v))
     parts = _parts(result)
     k = len(keys)
     columns = [set(parts[2 * j::2 * k]) for j in range(k)]
@@ -456,7 +485,7 @@ def _xml(result: Result) -> str:
     head = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
     head += [f'<variable name="{_x(v)}"/>' for v in result.variables]
     head.append("</head>\n<results>\n")
-    texts = _texts(result, _xml_term)
+    texts = _texts(result, _xml_term, lambda v: f"<uri>{_x(v)}</uri>", lambda v: f"<literal>{_x(v)}</literal>")
     parts = _parts(result)
     k = len(result.variables)
     _columns(parts, k, [{c: f'<binding name="{_x(v)}">{texts[c]}</binding>\n' if c else ""
@@ -495,6 +524,11 @@ def term_text(term) -> str:
         value = term.value
     else:
         value = str(term)
+    return _readable(value)
+
+
+def _readable(value: str) -> str:
+    """``value`` on one line, without terminal escapes or bidirectional controls."""
     if not _UNREADABLE.search(value):  # most values: nothing to replace
         return value
     value = value.replace("\n", " ").replace("\t", " ")
@@ -505,7 +539,8 @@ def _table(result: Result, width: int = 80) -> str:
     if result.kind == "ask":
         return ("yes" if result.boolean else "no") + "\n"
     header = result.variables
-    texts = _texts(result, lambda t: _cut(term_text(t), width))
+    texts = _texts(result, lambda t: _cut(term_text(t), width), lambda v: _cut(_readable(_prefixed(v)), width),
+                   lambda v: _cut(_readable(v), width))
     parts = _parts(result)
     k = len(header)
     columns = [set(parts[2 * j::2 * k]) for j in range(k)]
