@@ -336,9 +336,6 @@ def _serialize_boolean(value: bool, fmt: str) -> str:
 
 
 def _serialize_solutions(result: Result, fmt: str) -> str:
-    if fmt in ("csv", "xml") and any(cell.startswith("<<") for cell in result.distinct):
-        raise QueryError(f"the results hold a triple term (<< ... >>), which {fmt.upper()} results cannot write; "
-                         "ask for json, tsv or table")
     if fmt == "json":
         return _json(result)
     if fmt == "xml":
@@ -346,6 +343,16 @@ def _serialize_solutions(result: Result, fmt: str) -> str:
     if fmt == "tsv":
         return _tsv(result)
     return _csv(result)
+
+
+def _no_triples(text, fmt: str):
+    """``text`` for a format that cannot write a triple term: a term that is one is a :class:`QueryError`."""
+    def checked(t) -> str:
+        if isinstance(t, ox.Triple):
+            raise QueryError(f"the results hold a triple term (<< ... >>), which {fmt} results cannot write; "
+                             "ask for json, tsv or table")
+        return text(t)
+    return checked
 
 
 # The writers below write each distinct cell once and map the solutions' cells to those texts column by column,
@@ -368,6 +375,11 @@ def _texts(result: Result, term, iri, string) -> dict[str, str]:
             others.append(cell)
     texts.update(zip(others, map(term, _read(others))))
     return texts
+
+
+def _fully_bound(result: Result) -> bool:
+    """Whether the solutions have rows and variables, and every row binds every variable."""
+    return bool(result.cells) and "" not in result.cells
 
 
 def _columns(parts: list[str], k: int, texts: list[dict[str, str]]) -> None:
@@ -400,7 +412,7 @@ def _csv_value(value: str) -> str:
 
 
 def _csv(result: Result) -> str:
-    texts = _texts(result, _csv_term, _csv_value, _csv_value)
+    texts = _texts(result, _no_triples(_csv_term, "CSV"), _csv_value, _csv_value)
     texts.update({"\t": ",", "\n": "\r\n"})  # a cell is never a separator
     header = ",".join(map(_csv_value, result.variables))
     return header + "\r\n" + "".join(map(texts.__getitem__, _parts(result)))
@@ -437,29 +449,27 @@ def _json(result: Result) -> str:
     keys = [dumps(v) + ": " for v in result.variables]
     texts = _texts(result, lambda t: "" if t is None else _json_term(t), lambda v: _JSON_IRI % _json_string(v),
                    lambda v: _JSON_STRING % _json_string(v))
-    parts = _parts(result)
+    cells = result.cells
     k = len(keys)
-    columns = [set(parts[2 * j::2 * k]) for j in range(k)]
-    if any("" in column for column in columns):  # unbound values: each row leaves out its own
-        cells = result.cells
-        bindings = ",\n".join(["{" + ", ".join([key + texts[c] for key, c in zip(keys, cells[i:i + k]) if c]) + "}"
-                                for i in range(0, len(cells), k)])
-    else:  # every row binds every variable: one join
-        _columns(parts, k, [{c: key + texts[c] for c in column} for key, column in zip(keys, columns)])
-        separator = {"\t": ", ", "\n": "},\n{"}
-        parts[1::2] = map(separator.__getitem__, parts[1::2])
-        if parts:
-            parts[-1] = "}"
-        bindings = "{" + "".join(parts) if parts else ""
+    if _fully_bound(result):  # one join: each separator holds the key of the cell after it
+        parts = _parts(result)
+        parts[::2] = map(texts.__getitem__, cells)
+        parts[1::2] = ([", " + key for key in keys[1:]] + ["},\n{" + keys[0]]) * (len(cells) // k)
+        parts[-1] = "}"
+        bindings = "{" + keys[0] + "".join(parts)
+    else:  # each row leaves out its unbound values
+        rows = [cells[i:i + k] for i in range(0, len(cells), k)] if k else [[]] * result.solutions.count("\n")
+        bindings = ",\n".join(["{" + ", ".join([key + texts[c] for key, c in zip(keys, row) if c]) + "}" for row in rows])
     return '{"head": {"vars": %s}, "results": {"bindings": [%s]}}\n' % (dumps(result.variables), bindings)
 
 
 _XML_BAD = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _XML_SPECIAL = re.compile('[&<>"\r]|' + _XML_BAD.pattern)
+_XML_SPECIAL_ASCII = re.compile('[&<>"\r\x00-\x08\x0b\x0c\x0e-\x1f]')  # the same for ASCII text, 5x faster to search
 
 
 def _x(text: str) -> str:
-    if not _XML_SPECIAL.search(text):  # most values: nothing to replace
+    if not (_XML_SPECIAL_ASCII if text.isascii() else _XML_SPECIAL).search(text):  # most values: nothing to replace
         return text
     # \r is written as a reference: an XML parser would read a bare one as \n
     text = _XML_BAD.sub("\ufffd", text)
@@ -485,15 +495,21 @@ def _xml(result: Result) -> str:
     head = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
     head += [f'<variable name="{_x(v)}"/>' for v in result.variables]
     head.append("</head>\n<results>\n")
-    texts = _texts(result, _xml_term, lambda v: f"<uri>{_x(v)}</uri>", lambda v: f"<literal>{_x(v)}</literal>")
+    texts = _texts(result, _no_triples(_xml_term, "XML"), lambda v: f"<uri>{_x(v)}</uri>", lambda v: f"<literal>{_x(v)}</literal>")
     parts = _parts(result)
     k = len(result.variables)
-    _columns(parts, k, [{c: f'<binding name="{_x(v)}">{texts[c]}</binding>\n' if c else ""
-                              for c in set(parts[2 * j::2 * k])} for j, v in enumerate(result.variables)])
-    separator = {"\t": "", "\n": "</result>\n<result>\n"}
-    parts[1::2] = map(separator.__getitem__, parts[1::2])
+    opens = [f'<binding name="{_x(v)}">' for v in result.variables]
     body = ""
-    if parts:
+    if _fully_bound(result):  # one join: each separator holds the opening tag of the cell after it
+        parts[::2] = map(texts.__getitem__, result.cells)
+        parts[1::2] = (["</binding>\n" + o for o in opens[1:]] + ["</binding>\n</result>\n<result>\n" + opens[0]]) * (len(parts) // (2 * k))
+        parts[-1] = "</binding>\n</result>\n"
+        body = "<result>\n" + opens[0] + "".join(parts)
+    elif parts:  # each row leaves out its unbound values, so each column maps its cells to whole bindings
+        _columns(parts, k, [{c: o + texts[c] + "</binding>\n" if c else "" for c in set(parts[2 * j::2 * k])}
+                            for j, o in enumerate(opens)])
+        separator = {"\t": "", "\n": "</result>\n<result>\n"}
+        parts[1::2] = map(separator.__getitem__, parts[1::2])
         parts[-1] = "</result>\n"
         body = "<result>\n" + "".join(parts)
     return "\n".join(head) + body + "</results>\n</sparql>\n"
