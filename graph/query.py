@@ -495,14 +495,16 @@ def _xml(result: Result) -> str:
     head = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
     head += [f'<variable name="{_x(v)}"/>' for v in result.variables]
     head.append("</head>\n<results>\n")
-    texts = _texts(result, _no_triples(_xml_term, "XML"), lambda v: f"<uri>{_x(v)}</uri>", lambda v: f"<literal>{_x(v)}</literal>")
+    texts = _texts(result, _no_triples(_xml_term, "XML"), lambda v: f"<uri>{_x(v)}</uri>",
+                   lambda v: f"<literal>{_x(v)}</literal>")
     parts = _parts(result)
     k = len(result.variables)
     opens = [f'<binding name="{_x(v)}">' for v in result.variables]
     body = ""
     if _fully_bound(result):  # one join: each separator holds the opening tag of the cell after it
         parts[::2] = map(texts.__getitem__, result.cells)
-        parts[1::2] = (["</binding>\n" + o for o in opens[1:]] + ["</binding>\n</result>\n<result>\n" + opens[0]]) * (len(parts) // (2 * k))
+        separators = ["</binding>\n" + o for o in opens[1:]] + ["</binding>\n</result>\n<result>\n" + opens[0]]
+        parts[1::2] = separators * (len(parts) // (2 * k))
         parts[-1] = "</binding>\n</result>\n"
         body = "<result>\n" + opens[0] + "".join(parts)
     elif parts:  # each row leaves out its unbound values, so each column maps its cells to whole bindings
