@@ -11,7 +11,8 @@ import io
 import re
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from json.encoder import encode_basestring as _json_string  # str → JSON string, as json.dumps writes it
 
 import pyoxigraph as ox
 
@@ -34,14 +35,69 @@ _UPDATES = frozenset({"INSERT", "DELETE", "DROP", "CLEAR", "CREATE", "ADD", "MOV
 
 @dataclass
 class Result:
-    """A materialised query answer."""
+    """A materialised query answer.
+
+    A SELECT's solutions are kept as the engine writes them in TSV (header dropped, one line each): that
+    costs a fraction of making a Python object per term, and the writers below turn each distinct term
+    into text once. ``rows`` gives them as terms.
+    """
 
     kind: str  # "select" | "ask" | "graph"
     variables: list[str]
-    rows: list[list[ox.NamedNode | ox.BlankNode | ox.Literal | None]]
+    solutions: str = ""
     boolean: bool | None = None
     triples: list[ox.Triple] | None = None
     truncated: bool = False
+
+    @cached_property
+    def cells(self) -> list[str]:
+        """The solutions' TSV cells, row after row ("": unbound); a cell never holds a raw tab or line end."""
+        if not self.variables:
+            return []
+        cells = self.solutions.replace("\n", "\t").split("\t")
+        cells.pop()  # what follows the last line end: nothing
+        return cells
+
+    @cached_property
+    def distinct(self) -> set[str]:
+        """The distinct cells, and "" (unbound): results repeat their terms (a 2-hop query's 24k rows hold a few thousand)."""
+        return {"", *self.cells}
+
+    @cached_property
+    def terms(self) -> dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None]:
+        """Each distinct cell read back into its term ("": unbound)."""
+        cells = list(self.distinct)
+        return dict(zip(cells, _read(cells)))
+
+    @cached_property
+    def rows(self) -> list[list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None]]:
+        """The solutions, each its values in the order of the variables (None: unbound)."""
+        k = len(self.variables)
+        if not k:
+            return [[] for _ in range(self.solutions.count("\n"))]
+        values = list(map(self.terms.__getitem__, self.cells))
+        return [values[i:i + k] for i in range(0, len(values), k)]
+
+
+def _read(cells: list[str]) -> list:
+    """The terms of TSV cells ("": None), read by the engine's own parser, which reads what its writer wrote."""
+    parsed = ox.parse_query_results("?t\n" + "".join([c + "\n" for c in cells]), ox.QueryResultsFormat.TSV)
+    return [solution[0] for solution in parsed]
+
+
+def _parts(result: Result) -> list[str]:
+    """The solutions' cells with the separators between them: cell, "\t", cell, ..., "\n", cell, ..., "\n".
+
+    With k variables, column j's cells are ``parts[2 * j::2 * k]``.
+    """
+    k = len(result.variables)
+    rows = result.solutions.count("\n")
+    if not k:
+        return ["", "\n"] * rows
+    parts = [""] * (2 * len(result.cells))
+    parts[::2] = result.cells
+    parts[1::2] = (["\t"] * (k - 1) + ["\n"]) * rows
+    return parts
 
 
 def check_query(sparql: str) -> None:
@@ -198,23 +254,53 @@ def _materialise(graph: Graph, sparql: str, max_rows: int, substitutions, base: 
         kwargs["base_iri"] = base
     answer = graph.query(sparql, **kwargs)
     if isinstance(answer, ox.QueryBoolean):
-        return Result("ask", [], [], boolean=bool(answer))
+        return Result("ask", [], boolean=bool(answer))
     if isinstance(answer, ox.QueryTriples):
         triples = []
         for t in answer:
             triples.append(t)
             if len(triples) >= max_rows:
-                return Result("graph", [], [], triples=triples, truncated=True)
-        return Result("graph", [], [], triples=triples)
+                return Result("graph", [], triples=triples, truncated=True)
+        return Result("graph", [], triples=triples)
     variables = [v.value for v in answer.variables]
-    rows = []
-    truncated = False
-    for solution in answer:
-        rows.append(list(solution))  # its values in the order of the variables; faster than indexing by name
-        if len(rows) >= max_rows:
-            truncated = True
-            break
-    return Result("select", variables, rows, truncated=truncated)
+    sink = _Lines(max_rows + 1)  # the header, then the rows
+    try:
+        answer.serialize(sink, ox.QueryResultsFormat.TSV)
+        truncated = False
+    except _Full:
+        truncated = True  # as many rows as the cap allows (a result of exactly max_rows rows says so too)
+    text = b"".join(sink.chunks).decode("utf-8")
+    return Result("select", variables, text[text.index("\n") + 1:], truncated=truncated)
+
+
+class _Full(Exception):
+    """Raised through the engine's writer to stop it at the row cap."""
+
+
+class _Lines:
+    """A binary file that keeps what the engine writes up to its ``limit``-th line end, then stops the engine.
+
+    TSV results escape line breaks in literals, so each line end ends a row (or the header).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.chunks: list[bytes] = []
+        self.left = limit
+
+    def write(self, data: bytes) -> int:
+        if self.left == 0:  # the engine's buffer writes what it holds once more as it is dropped
+            raise _Full
+        ends = data.count(b"\n")
+        if ends >= self.left:
+            self.chunks.append(data[:len(data) - len(data.split(b"\n", self.left)[-1])])
+            self.left = 0
+            raise _Full
+        self.left -= ends
+        self.chunks.append(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
 
 
 # ---------------------------------------------------------------- formatting
@@ -250,9 +336,6 @@ def _serialize_boolean(value: bool, fmt: str) -> str:
 
 
 def _serialize_solutions(result: Result, fmt: str) -> str:
-    if fmt in ("csv", "xml") and any(isinstance(t, ox.Triple) for row in result.rows for t in row):
-        raise QueryError(f"the results hold a triple term (<< ... >>), which {fmt.upper()} results cannot write; "
-                         "ask for json, tsv or table")
     if fmt == "json":
         return _json(result)
     if fmt == "xml":
@@ -262,18 +345,47 @@ def _serialize_solutions(result: Result, fmt: str) -> str:
     return _csv(result)
 
 
-# The writers below write each distinct term once (results repeat their terms: a 2-hop query's 24k rows hold
-# a few thousand) and each row as one join of those texts; per-row work is what a large result costs.
+def _no_triples(text, fmt: str):
+    """``text`` for a format that cannot write a triple term: a term that is one is a :class:`QueryError`."""
+    def checked(t) -> str:
+        if isinstance(t, ox.Triple):
+            raise QueryError(f"the results hold a triple term (<< ... >>), which {fmt} results cannot write; "
+                             "ask for json, tsv or table")
+        return text(t)
+    return checked
 
-def _rows_of(result: Result, text) -> list[list[str]]:
-    """The rows with each term replaced by ``text(term)``, computed once per distinct term (None: unbound)."""
-    texts: dict = {None: text(None)}
-    for row in result.rows:
-        for t in row:
-            if t not in texts:
-                texts[t] = text(t)
-    get = texts.__getitem__
-    return [list(map(get, row)) for row in result.rows]
+
+# The writers below write each distinct cell once and map the solutions' cells to those texts column by column,
+# in one join: per-row, and per-term, Python work is what a large result costs.
+
+def _texts(result: Result, term, iri, string) -> dict[str, str]:
+    """The text of each distinct cell of the solutions: ``iri(value)`` for an IRI and ``string(value)`` for a plain
+    string, both read off the cell, ``term(t)`` for the others, parsed (``term(None)`` for an unbound one).
+
+    The engine writes an IRI as ``<value>`` and a string as ``"value"``, with a backslash where it escapes.
+    """
+    texts = {}
+    others = []
+    for cell in result.distinct:
+        if cell[:1] == "<" and cell[1:2] != "<":  # not a triple term, <<( ... )>>
+            texts[cell] = iri(cell[1:-1])
+        elif cell[:1] == '"' and cell[-1:] == '"' and "\\" not in cell:  # no language, no datatype, no escape
+            texts[cell] = string(cell[1:-1])
+        else:
+            others.append(cell)
+    texts.update(zip(others, map(term, _read(others))))
+    return texts
+
+
+def _fully_bound(result: Result) -> bool:
+    """Whether the solutions have rows and variables, and every row binds every variable."""
+    return bool(result.cells) and "" not in result.cells
+
+
+def _columns(parts: list[str], k: int, texts: list[dict[str, str]]) -> None:
+    """Replace each cell of ``parts`` (see :func:`_parts`; ``k`` columns) by ``texts[j][cell]``, ``j`` its column."""
+    for j, column in enumerate(texts):
+        parts[2 * j::2 * k] = map(column.__getitem__, parts[2 * j::2 * k])
 
 
 def _tsv_term(t) -> str:
@@ -281,15 +393,18 @@ def _tsv_term(t) -> str:
 
 
 def _tsv(result: Result) -> str:
-    lines = ["\t".join("?" + v for v in result.variables)]
-    lines += map("\t".join, _rows_of(result, _tsv_term))
-    return "\n".join(lines) + "\n"
+    texts = _texts(result, _tsv_term, "<{}>".format, lambda v: str(ox.Literal(v)))
+    texts.update({"\t": "\t", "\n": "\n"})  # a cell is never a separator
+    return "\t".join("?" + v for v in result.variables) + "\n" + "".join(map(texts.__getitem__, _parts(result)))
 
 
 def _csv_term(t) -> str:
     if t is None:
         return ""
-    value = f"_:{t.value}" if isinstance(t, ox.BlankNode) else t.value
+    return _csv_value(f"_:{t.value}" if isinstance(t, ox.BlankNode) else t.value)
+
+
+def _csv_value(value: str) -> str:
     # RFC 4180, as the csv module writes it: quoted when it holds a comma, a quote or a line break
     if any(c in value for c in ',"\r\n'):
         return '"' + value.replace('"', '""') + '"'
@@ -297,28 +412,34 @@ def _csv_term(t) -> str:
 
 
 def _csv(result: Result) -> str:
-    lines = [",".join(_csv_term(ox.Literal(v)) for v in result.variables)]
-    lines += map(",".join, _rows_of(result, _csv_term))
-    return "\r\n".join(lines) + "\r\n"
+    texts = _texts(result, _no_triples(_csv_term, "CSV"), _csv_value, _csv_value)
+    texts.update({"\t": ",", "\n": "\r\n"})  # a cell is never a separator
+    header = ",".join(map(_csv_value, result.variables))
+    return header + "\r\n" + "".join(map(texts.__getitem__, _parts(result)))
 
 
 _XSD_STRING = PREFIXES["xsd"] + "string"
 _LANG_STRING = PREFIXES["rdf"] + "langString"
 
 
-def _json_term(t) -> dict:
+# A bound term in SPARQL JSON results, as json.dumps writes it (", " and ": ", no ASCII escapes).
+_JSON_IRI = '{"type": "uri", "value": %s}'
+_JSON_STRING = '{"type": "literal", "value": %s}'
+
+
+def _json_term(t) -> str:
     if isinstance(t, ox.NamedNode):
-        return {"type": "uri", "value": t.value}
+        return _JSON_IRI % _json_string(t.value)
     if isinstance(t, ox.BlankNode):
-        return {"type": "bnode", "value": t.value}
+        return '{"type": "bnode", "value": %s}' % _json_string(t.value)
     if isinstance(t, ox.Literal):
-        d = {"type": "literal", "value": t.value}
+        value = _json_string(t.value)
         if t.language:
-            d["xml:lang"] = t.language
-        elif t.datatype.value not in (_XSD_STRING, _LANG_STRING):
-            d["datatype"] = t.datatype.value
-        return d
-    return {"type": "triple", "value": str(t)}
+            return '{"type": "literal", "value": %s, "xml:lang": %s}' % (value, _json_string(t.language))
+        if t.datatype.value not in (_XSD_STRING, _LANG_STRING):
+            return '{"type": "literal", "value": %s, "datatype": %s}' % (value, _json_string(t.datatype.value))
+        return _JSON_STRING % value
+    return '{"type": "triple", "value": %s}' % _json_string(str(t))
 
 
 def _json(result: Result) -> str:
@@ -326,25 +447,33 @@ def _json(result: Result) -> str:
 
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     keys = [dumps(v) + ": " for v in result.variables]
-    whole = "{" + ", ".join(k.replace("%", "%%") + "%s" for k in keys) + "}"  # a row with every variable bound
-
-    def binding(row: list[str]) -> str:
-        if "" not in row:
-            return whole % tuple(row)
-        return "{" + ", ".join([k + t for k, t in zip(keys, row) if t]) + "}"
-
-    bindings = ",\n".join(map(binding, _rows_of(result, lambda t: "" if t is None else dumps(_json_term(t)))))
+    texts = _texts(result, lambda t: "" if t is None else _json_term(t), lambda v: _JSON_IRI % _json_string(v),
+                   lambda v: _JSON_STRING % _json_string(v))
+    cells = result.cells
+    k = len(keys)
+    if _fully_bound(result):  # one join: each separator holds the key of the cell after it
+        parts = _parts(result)
+        parts[::2] = map(texts.__getitem__, cells)
+        parts[1::2] = ([", " + key for key in keys[1:]] + ["},\n{" + keys[0]]) * (len(cells) // k)
+        parts[-1] = "}"
+        bindings = "{" + keys[0] + "".join(parts)
+    else:  # each row leaves out its unbound values
+        rows = [cells[i:i + k] for i in range(0, len(cells), k)] if k else [[]] * result.solutions.count("\n")
+        bindings = ",\n".join(["{" + ", ".join([key + texts[c] for key, c in zip(keys, row) if c]) + "}" for row in rows])
     return '{"head": {"vars": %s}, "results": {"bindings": [%s]}}\n' % (dumps(result.variables), bindings)
 
 
 _XML_BAD = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_XML_SPECIAL = re.compile('[&<>"\r]|' + _XML_BAD.pattern)
+_XML_SPECIAL_ASCII = re.compile('[&<>"\r\x00-\x08\x0b\x0c\x0e-\x1f]')  # the same for ASCII text, 5x faster to search
 
 
 def _x(text: str) -> str:
-    from xml.sax.saxutils import escape
-
+    if not (_XML_SPECIAL_ASCII if text.isascii() else _XML_SPECIAL).search(text):  # most values: nothing to replace
+        return text
     # \r is written as a reference: an XML parser would read a bare one as \n
-    return escape(_XML_BAD.sub("\ufffd", text), {'"': "&quot;", "\r": "&#13;"})
+    text = _XML_BAD.sub("\ufffd", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("\r", "&#13;")
 
 
 def _xml_term(t) -> str:
@@ -363,17 +492,33 @@ def _xml_term(t) -> str:
 
 
 def _xml(result: Result) -> str:
-    parts = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
-    parts += [f'<variable name="{_x(v)}"/>' for v in result.variables]
-    parts.append("</head>\n<results>")
+    head = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
+    head += [f'<variable name="{_x(v)}"/>' for v in result.variables]
+    head.append("</head>\n<results>\n")
+    texts = _texts(result, _no_triples(_xml_term, "XML"), lambda v: f"<uri>{_x(v)}</uri>",
+                   lambda v: f"<literal>{_x(v)}</literal>")
+    parts = _parts(result)
+    k = len(result.variables)
     opens = [f'<binding name="{_x(v)}">' for v in result.variables]
-    parts += ["<result>\n" + "".join([o + t + "</binding>\n" for o, t in zip(opens, row) if t]) + "</result>"
-              for row in _rows_of(result, _xml_term)]
-    parts.append("</results>\n</sparql>\n")
-    return "\n".join(parts)
+    body = ""
+    if _fully_bound(result):  # one join: each separator holds the opening tag of the cell after it
+        parts[::2] = map(texts.__getitem__, result.cells)
+        separators = ["</binding>\n" + o for o in opens[1:]] + ["</binding>\n</result>\n<result>\n" + opens[0]]
+        parts[1::2] = separators * (len(parts) // (2 * k))
+        parts[-1] = "</binding>\n</result>\n"
+        body = "<result>\n" + opens[0] + "".join(parts)
+    elif parts:  # each row leaves out its unbound values, so each column maps its cells to whole bindings
+        _columns(parts, k, [{c: o + texts[c] + "</binding>\n" if c else "" for c in set(parts[2 * j::2 * k])}
+                            for j, o in enumerate(opens)])
+        separator = {"\t": "", "\n": "</result>\n<result>\n"}
+        parts[1::2] = map(separator.__getitem__, parts[1::2])
+        parts[-1] = "</result>\n"
+        body = "<result>\n" + "".join(parts)
+    return "\n".join(head) + body + "</results>\n</sparql>\n"
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNREADABLE = re.compile("[\t\n]|" + _CONTROL.pattern)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -397,6 +542,13 @@ def term_text(term) -> str:
         value = term.value
     else:
         value = str(term)
+    return _readable(value)
+
+
+def _readable(value: str) -> str:
+    """``value`` on one line, without terminal escapes or bidirectional controls."""
+    if not _UNREADABLE.search(value):  # most values: nothing to replace
+        return value
     value = value.replace("\n", " ").replace("\t", " ")
     return _CONTROL.sub(lambda m: "\\x%02x" % ord(m.group()) if ord(m.group()) < 256 else "\\u%04x" % ord(m.group()), value)
 
@@ -405,13 +557,19 @@ def _table(result: Result, width: int = 80) -> str:
     if result.kind == "ask":
         return ("yes" if result.boolean else "no") + "\n"
     header = result.variables
-    rows = _rows_of(result, lambda t: _cut(term_text(t), width))
-    widths = [max(len(h), max(map(len, column), default=0)) for h, column in zip(header, zip(*rows))] if rows \
-        else [len(h) for h in header]
-    cells = ["%%-%ds" % w for w in widths[:-1]] + ["%s"] if widths else []  # the last cell unpadded
-    line = "  ".join(cells).__mod__  # one template for every row
-    lines = [line(tuple(header)).rstrip(), "  ".join("-" * w for w in widths)]
-    lines += [line(tuple(r)).rstrip() for r in rows]
+    texts = _texts(result, lambda t: _cut(term_text(t), width), lambda v: _cut(_readable(_prefixed(v)), width),
+                   lambda v: _cut(_readable(v), width))
+    parts = _parts(result)
+    k = len(header)
+    columns = [set(parts[2 * j::2 * k]) for j in range(k)]
+    widths = [max(len(h), max([len(texts[c]) for c in column], default=0)) for h, column in zip(header, columns)]
+    if k:  # every cell but the last of a row padded to its column's width
+        _columns(parts, k, [{c: texts[c].ljust(w) for c in column} for column, w in zip(columns[:-1], widths)] + [texts])
+    # a text holds no tab or line end (term_text), so those left are the separators
+    rows = "".join(parts).replace("\t", "  ").split("\n")[:-1]
+    lines = ["  ".join([h.ljust(w) for h, w in zip(header, widths)][:-1] + header[-1:]).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += map(str.rstrip, rows)
     n = len(rows)
     lines.append(f"({n} row{'s' if n != 1 else ''}{', truncated' if result.truncated else ''})")
     return "\n".join(lines) + "\n"

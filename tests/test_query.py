@@ -141,6 +141,38 @@ def test_max_rows_truncates_and_warns(cli, handmade_ttl):
     assert "stopped after 2 rows" in result.stderr
 
 
+@pytest.mark.parametrize("cap, rows, truncated", [(1, 1, True), (2, 2, True), (3, 3, True), (4, 3, False)])
+def test_max_rows_keeps_exactly_that_many_rows(handmade_ttl, cap, rows, truncated):
+    from newsgraph.query import run
+    from newsgraph.store import open_source
+
+    result = run(open_source(str(handmade_ttl)), CAPTURES, max_rows=cap)
+    assert [(a.value, b.value) for a, b in result.rows] == EXPECTED_CAPTURES[:rows]
+    assert result.truncated is truncated  # a result of exactly the cap's size cannot tell it is whole
+
+
+def test_solutions_keep_every_term_exactly(tmp_path):
+    """The solutions go through the engine's TSV and back: every kind of term must come back the same."""
+    from newsgraph.query import render, run
+    from newsgraph.store import open_source
+
+    path = tmp_path / "odd.nt"
+    objects = ['"line\\r\\nbreak \\"q\\" \\ttab \\u0001 \\\\ back"', '"hi"@en-GB', '""', '"a\\u0085b\\u2028c"',
+               '"05"^^<http://www.w3.org/2001/XMLSchema#integer>', '"+5"^^<http://www.w3.org/2001/XMLSchema#integer>',
+               '" 5"^^<http://www.w3.org/2001/XMLSchema#integer>', '"2.50"^^<http://www.w3.org/2001/XMLSchema#decimal>',
+               '"1"^^<http://www.w3.org/2001/XMLSchema#boolean>', '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>',
+               '"1e3"^^<http://www.w3.org/2001/XMLSchema#double>', '"x"^^<urn:dt>', "_:b", "<urn:y%20z?q=1&r=2#f>"]
+    path.write_text("".join(f"<urn:s> <urn:p{i}> {o} .\n" for i, o in enumerate(objects)), encoding="utf-8")
+    graph = open_source(str(path))
+    sparql = ("SELECT ?o ?u ?t WHERE { ?s ?p ?o OPTIONAL { ?o ?q ?u } BIND(IF(isIRI(?o), <<( ?s ?p ?o )>>, 1) AS ?t) } "
+              "ORDER BY ?p")
+    expected = [list(row) for row in graph.store.query(sparql, prefixes={})]
+    result = run(graph, sparql)
+    assert result.rows == expected and len(expected) == len(objects)
+    lines = render(result, "tsv").split("\n")[1:-1]  # not splitlines: a literal may hold U+0085 or U+2028
+    assert lines == ["\t".join("" if t is None else str(t) for t in row) for row in expected]
+
+
 # -------------------------------------------------------------- refusals
 
 
