@@ -1,6 +1,6 @@
 """The newsgraph benchmark: one command, every ratio measured in the same run.
 
-    python bench/run.py             # about 8 minutes on 2 cores
+    python bench/run.py             # about 14 minutes on 2 cores
     python bench/run.py --quick     # smaller corpora: a smoke test of the benchmark itself
 
 Articles come from ``bench/corpus.py`` (template sentences, invented names,
