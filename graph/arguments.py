@@ -136,6 +136,8 @@ class ArgumentFinder:
         if slot == "appos":
             if trigger.dep_ == "appos" and trigger.head != trigger:
                 return [trigger.head]
+            if trigger.dep_ == "compound" and trigger.head.pos_ == "PROPN" and trigger.head.i in self.doc.by_token:
+                return [trigger.head]  # "old ally Y" parsed as one name
             named = [c for c in trigger.children if c.pos_ == "PROPN" and c.i > trigger.i and (
                 c.dep_ == "appos" or (c.dep_ == "conj" and trigger.tag_ == "NNS" and trigger.nbor(1).text == ","))]
             # "its two coalition partners, the X and the Y": a plural noun's list, parsed as conjuncts
@@ -155,6 +157,8 @@ class ArgumentFinder:
         if slot == "leader":
             return [g for c in trigger.children if c.lemma_.lower() == "lead" and c.dep_ in ("acl", "amod")
                     for g in _led_by(c)]
+        if slot == "owner":
+            return self._clause_owner(trigger)
         if slot.startswith(PREP_SLOT):
             return self._noun_prep(frame, trigger, companion, slot[len(PREP_SLOT):])
         return []
@@ -188,6 +192,32 @@ class ArgumentFinder:
         if trigger.dep_ == "compound" and head.lemma_.lower() in self.doc.lex["member_nouns"]:
             return self._member(head)  # "coalition member X"
         return []
+
+    def _clause_owner(self, trigger: Token) -> list[Token]:
+        """"X praised old ally Y", "X seeks a pact with key ally Y": a bare noun naming Y is the clause subject's.
+
+        Only for a noun with no owner of its own (no possessive, no name or
+        of- or to-phrase on it, no "the"), that names someone beside it, and that
+        is the object of the clause, directly or through one prepositional phrase.
+        """
+        if any(c.dep_ in ("poss", "prep") or (c.dep_ == "det" and c.lower_ not in ("a", "an"))
+               or (c.dep_ in _NAME_MODIFIERS and c.i < trigger.i and (c.i in self.doc.by_token or c.ent_type_ == "NORP"))
+               for c in trigger.children):
+            return []
+        if trigger.dep_ == "compound" and trigger.head.pos_ == "PROPN" and trigger.head.i in self.doc.by_token:
+            top = trigger.head  # "ally Y" parsed as one name
+        elif any(c.dep_ == "appos" and c.pos_ == "PROPN" for c in trigger.children):
+            top = trigger
+        else:
+            return []
+        if top.dep_ == "pobj" and top.head.dep_ == "prep":
+            top = top.head.head  # "a pact with ally Y": the noun the phrase belongs to
+            if top.pos_ in _NOUNS and top.dep_ == "pobj" or top.pos_ not in _NOUNS | {"VERB"}:
+                return []
+        verb = top.head if top.dep_ in OBJECT_DEPS else (top if top.pos_ == "VERB" else None)
+        if verb is None or verb.pos_ != "VERB" or is_passive(verb):
+            return []
+        return [c for c in verb.children if c.dep_ == "nsubj"]
 
     def _member(self, noun: Token) -> list[Token]:
         """Who a membership noun names: "X, a member of ...", "X is a member of ...", "coalition member X"."""

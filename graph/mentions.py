@@ -338,6 +338,10 @@ class Mentions:
             return self._mentions_of_one(tok.head.head, depth + 1, owner_classes)
         if low in lex["person_pronouns"] or low in lex["group_pronouns"]:
             return self.resolve_pronoun(tok)
+        if tok.tag_ == "NNS" and tok.lemma_.lower() in lex["pair_nouns"] and any(
+                c.dep_ == "nummod" and c.lower_ == "two" for c in tok.children) and any(
+                c.dep_ == "det" and c.lower_ == "the" for c in tok.children):
+            return self.resolve_pair(tok)
         if tok.tag_ == "VBG" and tok.dep_ in ("pcomp", "amod"):
             # "met with visiting Prime Minister X": the participle is parsed as the head.
             for c in tok.children:
@@ -569,6 +573,25 @@ class Mentions:
                 if (m is not None and m.cls == "Person" and t.dep_ == "nsubj"
                         and t.head.lemma_ in self.lex["speech_verbs"] and resolve.person_key(m.text) not in here):
                     return [m]
+        return []
+
+    def resolve_pair(self, tok: Token) -> list[Mention]:
+        """"The two countries", "the two men": the pair named together just before.
+
+        The nearest coordination of names before the phrase, in its own
+        sentence or the two before it, must name exactly two entities of the
+        class the noun asks for; a list of three, or none, leaves it unresolved.
+        """
+        wanted = self.lex["pair_nouns"][tok.lemma_.lower()]
+        s = self._sentence_of(tok)
+        for sent in reversed(self.sents[max(0, s - 2): s + 1]):
+            heads = [t for t in sent if t.i < tok.i and t.dep_ != "conj" and t.i not in self.dateline
+                     and any(c.dep_ == "conj" for c in t.children) and t.i in self.by_token]
+            if heads:
+                group = self.mentions_of(heads[-1])
+                if len(group) == 2 and all(m.cls in wanted for m in group) and group[0].text != group[1].text:
+                    return group
+                return []
         return []
 
     def resolve_pronoun(self, tok: Token) -> list[Mention]:

@@ -100,6 +100,12 @@ class Modality:
                     modality = _stronger(modality, "hypothetical")
                 if c.dep_ in ("amod", "compound", "acl") and low in lex["irrealis_modifiers"]:
                     modality = _stronger(modality, "planned")
+                if (i and c.dep_ == "acomp" and node.lemma_ == "be" and chain[i - 1][0].dep_ == "nsubj"
+                        and low in lex["planned_complements"]):
+                    modality = _stronger(modality, "planned")  # "talks between X and Y are due next week"
+                if (c.dep_ in ("amod", "compound", "nmod") and low in lex["ended_modifiers"]
+                        and node.lemma_.lower() in lex["ended_nouns"]):
+                    polarity = "negative"  # "X criticised former ally Y": an alliance that no longer holds
             if via == "report":
                 modality = _stronger(modality, "alleged")
             if i:
