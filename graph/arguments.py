@@ -138,6 +138,9 @@ class ArgumentFinder:
                 return [trigger.head]
             if trigger.dep_ == "compound" and trigger.head.pos_ == "PROPN" and trigger.head.i in self.doc.by_token:
                 return [trigger.head]  # "old ally Y" parsed as one name
+            after = self._name_after(trigger)
+            if after is not None:
+                return [after]
             named = [c for c in trigger.children if c.pos_ == "PROPN" and c.i > trigger.i and (
                 c.dep_ == "appos" or (c.dep_ == "conj" and trigger.tag_ == "NNS" and trigger.nbor(1).text == ","))]
             # "its two coalition partners, the X and the Y": a plural noun's list, parsed as conjuncts
@@ -206,7 +209,7 @@ class ArgumentFinder:
             return []
         if trigger.dep_ == "compound" and trigger.head.pos_ == "PROPN" and trigger.head.i in self.doc.by_token:
             top = trigger.head  # "ally Y" parsed as one name
-        elif any(c.dep_ == "appos" and c.pos_ == "PROPN" for c in trigger.children):
+        elif any(c.dep_ == "appos" and c.pos_ == "PROPN" for c in trigger.children) or self._name_after(trigger):
             top = trigger
         else:
             return []
@@ -218,6 +221,16 @@ class ArgumentFinder:
         if verb is None or verb.pos_ != "VERB" or is_passive(verb):
             return []
         return [c for c in verb.children if c.dep_ == "nsubj"]
+
+    def _name_after(self, trigger: Token) -> Token | None:
+        """"a pact with old ally Y": the name right after a bare noun, which the parser hung on another word."""
+        if trigger.i + 1 >= len(trigger.doc) or any(c.i > trigger.i for c in trigger.children):
+            return None
+        after = trigger.doc[trigger.i + 1]
+        if (after.pos_ == "PROPN" and after.i in self.doc.by_token and after.head != trigger and trigger.head != after
+                and after.dep_ in ("npadvmod", "appos", "compound", "nmod") and not after.is_sent_start):
+            return after
+        return None
 
     def _member(self, noun: Token) -> list[Token]:
         """Who a membership noun names: "X, a member of ...", "X is a member of ...", "coalition member X"."""

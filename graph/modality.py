@@ -37,6 +37,11 @@ class Modality:
         governing = self.lex["governing_verbs"]
         chain = [(trigger, "")]
         t = trigger
+        if (t.lemma_.lower() in self.lex["descriptor_nouns"] and t.pos_ == "NOUN"
+                and t.dep_ in ("dobj", "obj", "pobj", "compound", "npadvmod")):
+            # "X wants a pact with old ally Y", "X did not thank ally Y": the noun describes Y as it is;
+            # the verb over it is another event ("X hopes to become an ally" keeps its chain)
+            return chain
         if t.pos_ == "ADJ" and t.dep_ == "acomp" and t.head.lemma_ in ("be", "remain", "become", "stay"):
             t = t.head  # "would be loyal to Y": the copula carries the clause's tense and mood
             chain.append((t, "acomp"))
