@@ -19,6 +19,7 @@ from .records import Entity, Fact, Mention, Relation
 from .resources import load_json
 
 _REGNAL = re.compile(r"\s+(?:[ivx]{1,4}|jr|sr)$")
+_PATRONYMIC = re.compile(r"(?:ovich|evich|ovna|evna|ichna|ovic|evic)$")  # Russian, Serbian, Croatian
 _TIE_ORDER = ("Organization", "Person", "Location")
 _SMALL_WORDS = {"of", "the", "and", "for", "de", "al", "el", "in", "on", "&"}
 
@@ -183,8 +184,9 @@ def _person_like(m: Mention) -> bool:
         return False
     suffixes, nouns, nationalities = _name_words()
     folded = [w.casefold() for w in words]
+    generic = _generic_org_words()
     return normalize(m.text) not in gazetteer() and not any(
-        w in suffixes or w in nouns or w in nationalities or w in gazetteer() for w in folded)
+        w in suffixes or w in nouns or w in nationalities or w in generic or w in gazetteer() for w in folded)
 
 
 def surnames(mentions: list[Mention]) -> set[str]:
@@ -417,7 +419,8 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
             cl.union(i, fits.pop())
     # surnames and first-name-less forms of people; first names alone ("Nelson")
     # A full name the model typed as a place or organisation ("Frankie Osei" as a place) counts when it reads as a
-    # person's; its surname alone then makes it a person. Two organisation-typed names never pair this way:
+    # person's; its surname alone then makes it a person. Two organisation-typed names pair, but keep their class,
+    # only when the long one reads as a person's; a group's name has a group word ("Kataib", "Jaish"), and
     # "Kataib Zorro" and "Zorro" are as likely one armed group and another.
     people = [i for i in idx if ms[i].cls == "Person" or _person_like(ms[i])]
     by_surname: dict[str, set[int]] = {}
@@ -443,6 +446,14 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
             roots = {cl.find(j) for j in by_part.get(tuple(_REGNAL.sub("", normalize(ms[i].text)).split()), ())}
             if len(roots - {cl.find(i)}) == 1 and len(roots) == 1:
                 cl.union(i, roots.pop())
+    # "Boris Nikolayevich" for "Boris Yeltsin": a first name and a patronymic, for the one person with that first name
+    for i in people:
+        words = normalize(ms[i].text).split()
+        if ms[i].cls == "Person" and len(words) == 2 and _PATRONYMIC.search(words[1]):
+            roots = {cl.find(j) for j in by_first.get(words[0], ()) if not _PATRONYMIC.search(
+                normalize(ms[j].text).split()[-1])} - {cl.find(i)}
+            if len(roots) == 1:
+                cl.union(i, roots.pop())
     by_length: dict[int, list[str]] = {}
     for k in by_surname:
         if len(k) >= 6:
@@ -454,10 +465,13 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
             continue
         key = _ARTICLE.sub("", words[0])
         for table in (by_surname, by_first):
-            found = [j for j in table.get(key, ()) if ms[j].cls == "Person" or m.cls != "Organization" or ms[j].cls != "Organization"]
+            found = [j for j in table.get(key, ()) if ms[j].cls == "Person" or m.cls != "Organization"
+                     or ms[j].cls != "Organization" or table is by_surname]
             roots = {cl.find(j) for j in found}
             if len(roots) == 1:
                 cl.union(i, roots.pop())
+                if m.cls == "Organization" and all(ms[j].cls == "Organization" for j in found):
+                    break  # "Goldman Sachs" and "Sachs": one name, whatever kind of thing it is
                 if any(ms[j].cls != "Person" for j in found) or m.cls != "Person":
                     personal.update((i, *found))
                 break

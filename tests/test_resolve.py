@@ -50,6 +50,8 @@ ONE = [
     pytest.param([("Tessary Election Commission", ORG), ("Commission", ORG)], id="its organisation noun alone"),
     pytest.param([("Tomas Brandt", PER), ("Brandts", ORG)], id="a possessive without its apostrophe"),
     pytest.param([("Tavrel Dorn Holding", ORG), ("Tavrel", ORG)], id="a company's first word before a suffix"),
+    pytest.param([("Corwin Maddox", ORG), ("Maddox", ORG)], id="a person's name and surname, both typed as organisations"),
+    pytest.param([("Ilya Voronin", PER), ("Ilya Petrovich", PER)], id="a first name and patronymic"),
 ]
 
 APART = [
@@ -67,6 +69,10 @@ APART = [
     pytest.param([("Mira Halvorsen Institute", ORG), ("Mira Halvorsen", PER)], id="an institute and its founder"),
     pytest.param([("Singapore Airlines", ORG), ("Singapore", LOC)], id="a company and its country"),
     pytest.param([("Kataib Zorrah", ORG), ("Zorrah", ORG)], id="two groups sharing a word"),
+    pytest.param([("Jaish Zorrah", ORG), ("Zorrah", ORG)], id="an armed group and another sharing a word"),
+    pytest.param([("Corwin Maddox", ORG), ("Elsa Maddox", ORG), ("Maddox", ORG)], id="two organisation-typed names sharing a word"),
+    pytest.param([("Ilya Voronin", PER), ("Ilya Sedov", PER), ("Ilya Petrovich", PER)], id="a patronymic and two people with its first name"),
+    pytest.param([("Ilya Voronin", PER), ("Pavel Petrovich", PER)], id="a patronymic after another first name"),
     pytest.param([("Lena Okafor", PER), ("Daniel Okafor", PER), ("Okafor", PER)], id="two people sharing a surname"),
     pytest.param([("Abu Sayf al-Rimi", PER), ("Abu Sayf al-Nuri", PER), ("Abu Sayf", PER)],
                  id="two full names sharing their first words"),
