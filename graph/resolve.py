@@ -372,23 +372,32 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
     # form: "Kataib Hezbollah" is not Hezbollah.
     generic = _generic_org_words() | places | nationalities
     by_first_word: dict[str, set[int]] = {}
+    club: set[int] = set()  # "Ajax Amsterdam" typed as a person: a name and its seat
     for i, m in enumerate(ms):
         words = normalize(m.text).split()
         if m.cls == "Organization" and len(words) > 1 and not _is_acronym(m.text):
             by_first_word.setdefault(words[0], set()).add(cl.find(i))
+        elif m.cls == "Person" and len(words) == 2 and words[1] in places and words[0] not in _generic_org_words():
+            by_first_word.setdefault(words[0], set()).add(cl.find(i))
+            club.add(cl.find(i))
     # The recognizer often takes such a short name for a place ("Delta pilots"): one it types so, and no gazetteer
     # place, is the organisation too.
     for i, m in enumerate(ms):
         words = normalize(m.text).split()
-        if m.cls not in ("Organization", "Location") or len(words) != 1 or len(words[0]) < 3 or words[0] in generic or (
-                _is_acronym(m.text)):
+        if m.cls not in ("Organization", "Location") or len(words) != 1 or len(words[0]) < 3:
             continue
         roots = by_first_word.get(words[0], set()) - {cl.find(i)}
         if len(roots) == 1:
             root = roots.pop()
+            if root in club and m.cls != "Organization":
+                continue  # "Ajax" must be typed an organisation to make "Ajax Amsterdam" one
+            if words[0] in generic and not (root in club and words[0] not in nationalities):
+                continue  # a place's name makes a club's ("Ajax"), never a company's ("Singapore Airlines")
+            if _is_acronym(m.text) and not (root in club and len(m.text) > 3):
+                continue  # "AJAX" in a headline set in capitals is a club's name; "PSV" may be another's initials
             cl.union(i, root)
-            if m.cls == "Location":
-                organised.add(root)
+            if m.cls == "Location" or root in club:
+                organised.add(cl.find(root))
     # "the Commission" for "National Election Commission": an organisation noun alone, capitalised, stands for the
     # one organisation named with it last (with two, "the Army" stays apart from both)
     _, org_nouns, _ = _name_words()

@@ -52,6 +52,9 @@ ONE = [
     pytest.param([("Tavrel Dorn Holding", ORG), ("Tavrel", ORG)], id="a company's first word before a suffix"),
     pytest.param([("Corwin Maddox", ORG), ("Maddox", ORG)], id="a person's name and surname, both typed as organisations"),
     pytest.param([("Ilya Voronin", PER), ("Ilya Petrovich", PER)], id="a first name and patronymic"),
+    pytest.param([("Korvo Tilburg", PER), ("KORVO", ORG)], id="a club and its seat typed as a person, its name in capitals"),
+    pytest.param([("Korvo Tilburg", PER), ("Korvo", ORG)], id="a club and its seat typed as a person"),
+    pytest.param([("Leuven Tilburg", PER), ("LEUVEN", ORG)], id="a club named for one place, seated in another"),
 ]
 
 APART = [
@@ -80,6 +83,9 @@ APART = [
     pytest.param([("Ostrava Dorn", ORG), ("Ostrava Mining", ORG), ("Ostrava", ORG)], id="two names sharing a first word"),
     pytest.param([("National Dorn Bank", ORG), ("National", ORG)], id="a generic first word"),
     pytest.param([("Kenyan Dorn Club", ORG), ("Kenyan", ORG)], id="a nationality first"),
+    pytest.param([("Korvo Tilburg", PER), ("Korvo Zwolle", PER), ("Korvo", ORG)], id="two clubs sharing a first word"),
+    pytest.param([("Leuven Tilburg", PER), ("Leuven", LOC)], id="a club's first word as the place it is"),
+    pytest.param([("Leuven Air Lines", ORG), ("Leuven", ORG)], id="a company named for a place, and the place typed otherwise"),
 ]
 
 
