@@ -108,7 +108,8 @@ class Modality:
                 if (i and c.dep_ == "acomp" and node.lemma_ == "be" and chain[i - 1][0].dep_ == "nsubj"
                         and low in lex["planned_complements"]):
                     modality = _stronger(modality, "planned")  # "talks between X and Y are due next week"
-                if (c.dep_ in ("amod", "compound", "nmod") and low in lex["ended_modifiers"]
+                if (c.dep_ in ("amod", "compound", "nmod") and (low in lex["ended_modifiers"] or (
+                        low == "time" and any(g.lower_ == "one" for g in c.children)))  # "one-time ally"
                         and node.lemma_.lower() in lex["ended_nouns"]):
                     polarity = "negative"  # "X criticised former ally Y": an alliance that no longer holds
             if via == "report":
