@@ -398,6 +398,21 @@ class Mentions:
                 m = self.by_token.get(c.i) if c.dep_ == "appos" else None
                 if m is not None and m.cls == "Person":
                     return [m]
+        # "talks with the envoy to Orlin, X, and ...": the parser may hang "to Orlin" on another word and X on
+        # the place; read the words in order: role, preposition, one place, a comma, a person, a comma or the end
+        doc = self.doc
+        k = role.i + 1
+        if k < len(doc) and doc[k].lower_ in ("to", "for", "in") and doc[k].dep_ == "prep":
+            place = self.by_token.get(k + 1)
+            if place is not None and place.cls == "Location":
+                after = doc.char_span(place.start, place.end, alignment_mode="expand")
+                j = after.end if after is not None else len(doc)
+                person = self.by_token.get(j + 1) if j < len(doc) and doc[j].text == "," else None
+                if person is not None and person.cls == "Person":
+                    span = doc.char_span(person.start, person.end, alignment_mode="expand")
+                    end = span.end if span is not None else len(doc)
+                    if end >= len(doc) or doc[end].text in (",", ".", ";") or doc[end].is_sent_start:
+                        return [person]
         return []
 
     def _unrecognised_name(self, tok: Token, cls: str | None = None) -> list[Mention]:
