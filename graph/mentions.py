@@ -252,6 +252,8 @@ class Mentions:
         low = tok.lower_
         if tok.lemma_.lower() in self.ex.unnamed_actors or low in self.ex.unnamed_actors:
             return True
+        if tok.is_sent_start and low in self.lex["force_modifiers"] and tok.head.lemma_.lower() in self.ex.state_forces:
+            return True  # "Riot police arrested ...", "Border guards fired ..."
         # a capitalised common noun opening a sentence: "Hijackers who took ..."
         return tok.is_sent_start and tok.tag_ == "NNS" and tok.lower_.endswith("s") and tok.text[1:].islower()
 
@@ -367,6 +369,8 @@ class Mentions:
                 if named:
                     return named
             owners = self._owners(tok, depth)
+            if not owners and not owner_classes:
+                owners = self._earlier_force(tok)
             if owner_classes:
                 owners = [o for o in owners if o.cls in owner_classes]
             if owners or lemma not in self.ex.titles:
@@ -569,6 +573,30 @@ class Mentions:
                 found += [m for p in c.children if p.dep_ == "prep" and p.lower_ == "to"
                           for g in p.children if g.dep_ == "pobj" for m in self.mentions_of(g, depth + 1)]
         return list(dict.fromkeys(found))
+
+    def _earlier_force(self, tok: Token) -> list[Mention]:
+        """"Zeravan police detained X ... Police detained Y": a bare state force is the one the article named last.
+
+        Only a force noun with nothing of its own (no owner, modifier, phrase or
+        apposition), and only the nearest earlier use of the same noun: its
+        country, when a nationality or country names it.
+        """
+        lemma = tok.lemma_.lower()
+        if lemma not in self.ex.state_forces or any(
+                c.dep_ not in ("det",) or c.lower_ not in ("the",) for c in tok.children):
+            return []
+        for t in reversed(self.doc[max(0, tok.i - 600):tok.i]):
+            if t.lemma_.lower() != lemma or t.pos_ not in ("NOUN", "PROPN"):
+                continue
+            named = [c for c in t.children if c.dep_ in ("amod", "compound", "nmod") and c.i < t.i]
+            before = self.by_token.get(t.i - 1) if t.i > 0 else None
+            if before is not None and before.cls == "Location" and t.i - 1 not in {c.i for c in named}:
+                return [before]  # a headline's "Kenya police detain ...", parsed otherwise
+            if not named:
+                continue  # another bare use: look further back
+            owners = [m for c in named for m in self._mentions_of_one(c, 1)]
+            return owners if owners and all(m.cls == "Location" for m in owners) else []
+        return []
 
     def resolve_role(self, tok: Token) -> list[Mention]:
         """"The French president said ...": the person a later sentence names as speaker.
