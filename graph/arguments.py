@@ -162,6 +162,8 @@ class ArgumentFinder:
                     for g in _led_by(c)]
         if slot == "owner":
             return self._clause_owner(trigger)
+        if slot == "antecedent":
+            return self._antecedent_agent(trigger)
         if slot.startswith(PREP_SLOT):
             return self._noun_prep(frame, trigger, companion, slot[len(PREP_SLOT):])
         return []
@@ -221,6 +223,39 @@ class ArgumentFinder:
         if verb is None or verb.pos_ != "VERB" or is_passive(verb):
             return []
         return [c for c in verb.children if c.dep_ == "nsubj"]
+
+    def _antecedent_agent(self, trigger: Token) -> list[Token]:
+        """"U.S. troops arrest Iraqi commander. The arrest of a commander of X ...": the verb's subject before.
+
+        The sentence before must use the same event's verb, right after a name
+        (read in word order: headlines are often mis-parsed), and name no other
+        patient after it.
+        """
+        verb = self.doc.lex["event_verbs"].get(trigger.lemma_.lower())
+        if verb is None or not any(c.dep_ == "det" and c.lower_ == "the" for c in trigger.children):
+            return []
+        doc = self.doc
+        s = doc._sentence_of(trigger)
+        if s == 0:
+            return []
+        forms = {verb, verb + "s", verb + "es", verb + "ed", verb + "d", verb + verb[-1] + "ed"}
+        mine = {m for t in self.slot_tokens_of(trigger) for m in doc.mentions_of(t)}
+        sent = doc.sents[s - 1]
+        for t in sent:
+            if t.lower_ not in forms or t.i == sent.start:
+                continue
+            before = doc.by_token.get(t.i - 1)
+            if before is None:
+                return []
+            after = {m for w in doc.doc[t.i + 1:sent.end] for m in [doc.by_token.get(w.i)] if m is not None}
+            if after - mine:
+                return []  # "X arrested Z. The arrest of Y ...": another capture
+            return [doc.doc[t.i - 1]]
+        return []
+
+    def slot_tokens_of(self, trigger: Token) -> list[Token]:
+        """The of-objects of a noun trigger."""
+        return [p for c in trigger.children if c.dep_ == "prep" and c.lower_ == "of" for p in c.children if p.dep_ == "pobj"]
 
     def _name_after(self, trigger: Token) -> Token | None:
         """"a pact with old ally Y": the name right after a bare noun, which the parser hung on another word."""

@@ -31,6 +31,8 @@ SLOTS = frozenset({
     "appos",      # the name a noun is in apposition to: "Kane, an ally of Hollis"
     "purpose",    # the object of the frame's purpose verbs after a noun: "in talks to buy Y"
     "leader",     # who leads a noun's group: "the coalition led by Y", "the Y-led alliance"
+    "antecedent", # for "the arrest of Y" with no agent of its own, the subject of the same event's verb in the
+                  # sentence before, when that verb's object names nobody else: "X arrests Y. The arrest of ..."
     "owner",      # for a noun with no owner of its own, the subject of the clause it is the object in:
                   # "X praised old ally Y" is X's ally
 })

@@ -103,6 +103,7 @@ class Mentions:
             part: list[Token] = []
             parts: list[list[Token]] = []
             ent = self._without_caps_dateline(ent)
+            ent = self._without_headline_verb(ent)
             if cls == "Person":
                 ent = self._whole_person_name(ent)
             if cls == "Person" and len(ent) > 1 and ent[-1].lower_ in self.ex.org_words:
@@ -193,6 +194,17 @@ class Mentions:
         alone = all(re.search(rf"(?<![\w&-])(?<!and )(?<!& ){re.escape(side[0].text)}(?![\w&-])(?! and )(?! & )", outside)
                     for side in (left, right))
         return {joins[0].i} if alone else set()
+
+    def _without_headline_verb(self, ent: Span) -> Span:
+        """"U.S. Military Arrests an Iraqi ...": a Title Case headline's verb, run into the name before it."""
+        last = ent[-1]
+        if len(ent) < 2 or not last.text.istitle() or not last.lower_.endswith("s") or not _title_case(last.sent):
+            return ent
+        low = last.lower_
+        for stem in (low[:-1], low[:-2]):
+            if any("VERB" in f.pos for f in self.ex.frames.get(stem, ())):
+                return ent[:-1]
+        return ent
 
     def _without_caps_dateline(self, ent: Span) -> Span:
         """"SAN ANTONIO SBC Communications": a capitalised dateline place run into the name that follows."""
