@@ -118,6 +118,10 @@ class Mentions:
                     if part:  # "Marrowfield Front detained Ansel Korrin": a verb ends a name the recognizer ran on
                         parts.append(part)
                     part = []
+                elif t.pos_ == "ADP" and t.lower_ in self.lex["name_breaking_preps"] and t.text.islower():
+                    if part:  # "the Osprey Battalion near Omri": a place phrase ends the name
+                        parts.append(part)
+                    part = []
                 elif (t.tag_ == "POS" or t.lower_ in ("'s", "’s")) and not (
                         part and part[-1].lower_ in self.lex["possessive_name_words"]):  # "Sudan People's Liberation Army"
                     if part:
@@ -146,8 +150,9 @@ class Mentions:
                     parts = [words[k:]]
                     cls = "Person"
             adjective = ent.text in self.ex.nationalities and self.ex.nationalities[ent.text] != ent.text  # not "Myanmar"
-            if ent.text in self.ex.nationals or adjective or (len(ent) == 1 and self._unnamed(ent[0])):
-                continue  # "a Briton", "Kidnappers": people, not named actors
+            if ent.text in self.ex.nationals or adjective or (len(ent) == 1 and self._unnamed(ent[0])) or (
+                    len(ent) == 2 and ent[0].text in self.ex.nationalities and self._unnamed(ent[1])):
+                continue  # "a Briton", "Kidnappers", "Afghan Militants": people, not named actors
             for p in parts:
                 m = self._mention(p, cls)
                 if m is not None:
@@ -190,6 +195,8 @@ class Mentions:
             return set()
         if cls == "Person":
             return {joins[0].i} if len(left) > 1 and len(right) > 1 else set()
+        if all(resolve._person_like(Mention(0, 0, side.text, cls, 0), places=False) for side in (left, right)):
+            return {joins[0].i}  # "Hallam Pryce and Noor Emberly" typed as one organisation: two full names
         outside = self.text.replace(ent.text, " ")
         alone = all(re.search(rf"(?<![\w&-])(?<!and )(?<!& ){re.escape(side[0].text)}(?![\w&-])(?! and )(?! & )", outside)
                     for side in (left, right))
@@ -578,6 +585,12 @@ class Mentions:
         for c in kids:
             if c.dep_ == "prep" and c.lower_ == "of":
                 found += [m for p in c.children if p.dep_ == "pobj" for m in self.mentions_of(p, depth + 1)]
+            elif c.dep_ == "prep" and c.lower_ == "from":
+                # "fighters from the X": a group's members; "troops from Kenya": a state's force. People from a
+                # place ("fighters from Omri") are not the place acting.
+                force = tok.lemma_.lower() in self.ex.state_forces
+                found += [m for p in c.children if p.dep_ == "pobj" for m in self.mentions_of(p, depth + 1)
+                          if m.cls == "Organization" or (force and m.cls == "Location")]
             elif c.dep_ == "appos":
                 found += self._mentions_of_one(c, depth + 1)
         for c in kids if not found else ():  # "militiamen loyal to X", with no group of their own named, are X's

@@ -177,8 +177,9 @@ def strip_modifiers(words: list[str]) -> list[str]:
 _NAME_WORD = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?")
 
 
-def _person_like(m: Mention) -> bool:
-    """A two- or three-word name typed otherwise that reads as a person's: capitalised words, no place, no org word."""
+def _person_like(m: Mention, places: bool = True) -> bool:
+    """A two- or three-word name typed otherwise that reads as a person's: capitalised words, no org word, and
+    (with ``places``) no word that names a place."""
     words = m.text.split()
     if m.cls == "Person" or not 2 <= len(words) <= 3 or not all(_NAME_WORD.fullmatch(w) for w in words):
         return False
@@ -186,7 +187,8 @@ def _person_like(m: Mention) -> bool:
     folded = [w.casefold() for w in words]
     generic = _generic_org_words()
     return normalize(m.text) not in gazetteer() and not any(
-        w in suffixes or w in nouns or w in nationalities or w in generic or w in gazetteer() for w in folded)
+        w in suffixes or w in nouns or w in nationalities or w in generic or (places and w in gazetteer())
+        for w in folded)
 
 
 def surnames(mentions: list[Mention]) -> set[str]:
