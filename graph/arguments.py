@@ -190,6 +190,14 @@ class ArgumentFinder:
             if verb.pos_ in ("VERB", "AUX"):
                 found = self.doc.find_subject(verb, ("nsubj",))
                 return [found] if found is not None else []
+        if trigger.dep_ == "pobj" and head.lower_ == "for" and head.head != head and frame.light_verbs:
+            host = head.head  # "X, in Olinsk for talks with Y, said ...", "X was in Olinsk for talks with Y"
+            if host.pos_ == "PROPN" and host.i in self.doc.by_token and any(
+                    c.dep_ == "prep" and c.i < head.i for c in host.children):
+                return [host]
+            if host.pos_ in ("VERB", "AUX") and host.lemma_ in _COPULAS:
+                found = self.doc.find_subject(host, ("nsubj",))
+                return [found] if found is not None else []
         if trigger.dep_ == "attr" and head.lemma_ in _COPULAS:  # "X and Y are allies"
             return [c for c in head.children if c.dep_ == "nsubj"]
         if trigger.dep_ == "pobj" and head.lower_ == "of" and head.head.lemma_.lower() in self.doc.lex["member_nouns"]:

@@ -112,10 +112,14 @@ class Modality:
                         low == "time" and any(g.lower_ == "one" for g in c.children)))  # "one-time ally"
                         and node.lemma_.lower() in lex["ended_nouns"]):
                     polarity = "negative"  # "X criticised former ally Y": an alliance that no longer holds
+            if i < 2 and self._future_time(node):
+                modality = _stronger(modality, "planned")  # "in Olinsk for talks with Y next week"
             if via == "report":
                 modality = _stronger(modality, "alleged")
             if i:
                 lemma = node.lemma_.lower()
+                heads = lex["noun_event_heads"]
+                head_modality = heads.get(lemma, heads.get(node.lower_))  # "hoping" is lemmatised "hop"
                 complement = via in ("xcomp", "ccomp", "pcomp") or (via == "dobj" and chain[i - 1][0].tag_ == "VBG")
                 if lemma == "claim" and any(c.dep_ in _OBJECT_DEPS and c.lemma_.lower() in lex["responsibility_nouns"]
                                             for c in node.children):
@@ -123,9 +127,9 @@ class Modality:
                 if node.pos_ in ("VERB", "ADJ", "AUX") and complement and (
                         lemma in lex["governing_verbs"] or lemma in lex["mandative_verbs"]):
                     modality = _stronger(modality, lex["governing_verbs"].get(lemma, "planned"))
-                elif lemma in lex["noun_event_heads"] and trigger.pos_ == "NOUN" and not (
+                elif trigger.pos_ == "NOUN" and head_modality is not None and not (
                         lemma in lex["done_when_past"] and node.tag_ == "VBD"):  # "talks resumed on Monday" happened
-                    modality = _stronger(modality, lex["noun_event_heads"][lemma])
+                    modality = _stronger(modality, head_modality)
         # An infinitive has not happened (yet): "Bush to meet Putin", "in a bid to close", "agreed to form";
         # only implicative verbs make it a fact: "managed to take".
         for node, via in chain:
@@ -148,6 +152,17 @@ class Modality:
                 if c.dep_ in ("aux", "auxpass") and c.lower_ in lex["modal_aux"]:
                     modality = _stronger(modality, lex["modal_aux"][c.lower_])
         return polarity, modality
+
+    def _future_time(self, node: Token) -> bool:
+        """A time phrase on ``node`` that lies ahead: "tomorrow", "next week", "later this month"."""
+        words = self.lex["future_times"]
+        for c in node.children:
+            if c.dep_ not in ("npadvmod", "advmod", "tmod", "obl"):
+                continue
+            if c.lower_ in ("tomorrow",) or (c.lower_ in ("week", "month", "year", "weekend") and any(
+                    g.lower_ in words for g in c.children)):
+                return True
+        return False
 
     def _implicative(self, infinitive: Token) -> bool:
         """"managed to take", "went on to fight": the verb over the infinitive says it happened."""
