@@ -166,6 +166,7 @@ class _DocExtraction(Mentions, Modality):
 
     def run(self) -> Analysis:
         mentions = resolve.harmonize(list(self._ner_mentions()) + list(self._acronym_mentions()))
+        mentions = self._places_in_lists(mentions)
         mentions = self._add_repeats(mentions)
         self.surnames = resolve.surnames(mentions)
         for m in mentions:

@@ -202,6 +202,21 @@ class Mentions:
                     for side in (left, right))
         return {joins[0].i} if alone else set()
 
+    def _places_in_lists(self, mentions: list[Mention]) -> list[Mention]:
+        """"Chad and Niger": a one-word "person" the gazetteer knows, listed with a place, is a place too."""
+        places = resolve.gazetteer()
+        located = [(m.start, m.end) for m in mentions if m.cls == "Location"]
+        out = []
+        for m in mentions:
+            if m.cls == "Person" and " " not in m.text and resolve.normalize(m.text) in places:
+                span = self.doc.char_span(m.start, m.end)
+                tok = span.root if span is not None else None
+                listed = [] if tok is None else [tok.head] * (tok.dep_ == "conj") + [c for c in tok.children if c.dep_ == "conj"]
+                if any(a <= t.idx < b for t in listed for a, b in located):
+                    m = replace(m, cls="Location")
+            out.append(m)
+        return out
+
     def _without_headline_verb(self, ent: Span) -> Span:
         """"U.S. Military Arrests an Iraqi ...": a Title Case headline's verb, run into the name before it."""
         last = ent[-1]
