@@ -142,8 +142,9 @@ class Mentions:
                 # "Envoy Lindqvist", "Foreign Minister Berg": a title is the person's role, not part of the name
                 words = parts[0]
                 k = 0
-                while k < len(words) - 1 and words[k].lower_.strip(".") in self.ex.titles and words[k].text[:1].isupper():
-                    k += 1
+                while k < len(words) - 1 and words[k].text[:1].isupper() and (
+                        words[k].lower_.strip(".") in self.ex.titles or words[k].text in self.ex.nationals):
+                    k += 1  # "Frenchman Luc Garnier": a national's noun is no more part of the name than a title
                 if k and words[k].text[:1].isupper() and (
                         cls == "Person" or words[k - 1].lower_.strip(".") in self.lex["person_titles"]):
                     title = " ".join(w.text for w in words[:k])
@@ -418,8 +419,8 @@ class Mentions:
         for c in tok.children:
             if c.dep_ == "appos":
                 m = self.by_token.get(c.i)
-                if m is not None:
-                    return [m]
+                if m is not None:  # "two aid workers, X and Y,": a plural noun's list names them all
+                    return self.mentions_of(c, depth + 1) if tok.tag_ == "NNS" else [m]
         if lemma in self.ex.titles:
             return self._person_beside(tok) or self.resolve_role(tok)
         if tok.pos_ == "PROPN":

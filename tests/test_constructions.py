@@ -57,7 +57,7 @@ TRIGGERS = {
                   (r"\b(fought|fight|fighting) (alongside|together)|\bside by side", "fight alongside"),
                   (r"\bteam(ed)? up", "team up"), (r"\bpartner", "partner"), (r"\ballegiance", "allegiance")],
     "captured": [(r"\b(re)?captur", "capture"), (r"\bseiz", "seize"), (r"\boverr(an|un)", "overrun"),
-                 (r"\barrest", "arrest"), (r"\bdetain|\bdetention", "detain"), (r"\b(took|take|taken|taking)", "take"),
+                 (r"\barrest", "arrest"), (r"\bkidnap|\babduct", "kidnap"), (r"\bdetain|\bdetention", "detain"), (r"\b(took|take|taken|taking)", "take"),
                  (r"\b(fell|fall|fallen) (to|of)\b", "fall to"), (r"\bcustody", "custody"), (r"\bhands of", "hands of"),
                  (r"\bprisoner|\bhostage", "prisoner"), (r"\bcontrol", "control"), (r"\bh[oe]lds?\b", "hold")],
     "attacked": [(r"\battack", "attack"), (r"\bshell", "shell"), (r"\bbomb", "bomb"), (r"\braid", "raid"),
@@ -293,7 +293,7 @@ def test_symmetric_properties_agree_with_the_ontology():
 
 # Capitalised words that are not names (sentence openers, titles, days, months, generic name parts).
 _NOT_NAMES = set("""
-A An The Two Reporters Riot Inc Arrests Rebel Troops Hold Hostages Militants After Since Following Having Hoping Meeting Talks Claims Reports Both Fighters Police Customs Critics Residents
+A An The Two Reporters Riot Frenchman Major Prince Crown Cardinal Patriarch Bernama Inc Arrests Rebel Troops Hold Hostages Militants After Since Following Having Hoping Meeting Talks Claims Reports Both Fighters Police Customs Critics Residents
 Gunmen Kidnappers Hijackers Authorities Unidentified Twelve Customers Fighting Envoy President Prime Minister Foreign Defence Secretary
 General Senator Governor Chancellor Ambassador Archbishop Commander Judge If No There At In On Of And
 Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July August September
