@@ -146,7 +146,7 @@ class Mentions:
                         words[k].lower_.strip(".") in self.ex.titles or words[k].text in self.ex.nationals):
                     k += 1  # "Frenchman Luc Garnier": a national's noun is no more part of the name than a title
                 if k and words[k].text[:1].isupper() and (
-                        cls == "Person" or words[k - 1].lower_.strip(".") in self.lex["person_titles"]):
+                        cls == "Person" or self._titled_person(words[k - 1], words[k:], cls)):
                     title = " ".join(w.text for w in words[:k])
                     parts = [words[k:]]
                     cls = "Person"
@@ -158,6 +158,15 @@ class Mentions:
                 m = self._mention(p, cls)
                 if m is not None:
                     yield replace(m, title=title) if title and len(parts) == 1 else m
+
+    def _titled_person(self, title: Token, rest: list[Token], cls: str) -> bool:
+        """Whether a title before a name the recognizer typed otherwise makes it a person's: "Envoy Lindqvist",
+        "Archbishop Renata Solvik", but not "Cardinal Health" or "Imam Ali Mosque"."""
+        word = title.lower_.strip(".")
+        if word in self.lex["person_titles"] and len(rest) == 1:
+            return True
+        return (word in self.lex["person_titles"] or word in self.lex["rank_titles"]) and resolve._person_like(
+            Mention(0, 0, " ".join(w.text for w in rest), cls, 0))
 
     def _whole_person_name(self, ent: Span) -> Span:
         """A person's name the recognizer cut short, when the parser still reads it as one noun phrase:
