@@ -487,7 +487,9 @@ class Mentions:
             left = self.doc[before.i - 1] if before.i > 0 else before
             # "Mazar-i-Sharif", "Silpa-archa": one name; "the Clinton-Yeltsin summit": two names, both capitalised
             glued = (before.text == "-" and not before.whitespace_ and before.i > 0 and left.is_alpha
-                     and not left.whitespace_ and not (left.text[:1].isupper() and words[0].text[:1].isupper()))
+                     and not left.whitespace_ and (not (left.text[:1].isupper() and words[0].text[:1].isupper()) or (
+                         # "Al-Murra", "Mai-Tembo": a short first part (an article, a particle) is no name of its own
+                         left.text.istitle() and len(left) <= 3 and left.i not in self.by_token)))
             if glued and left.i in self.by_token:
                 return [self.by_token[left.i]]  # "Jumbish-i-Milli" after "Jumbish": the name already found
             if glued:
