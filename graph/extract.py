@@ -271,6 +271,8 @@ class _DocExtraction(Mentions, Modality):
         """The relation for one argument pair, unless it is a self-relation, of the wrong classes or a repeat."""
         if subj_m == obj_m or subj_m.text == obj_m.text:
             return None
+        if self.ex.specs[rule.prop].symmetric and (self._facility(subj_m) or self._facility(obj_m)):
+            return None  # "X-allied militia shells Y airport": a place of that kind meets or allies with no one
         if subject_classes and not self._admits(subject_classes, subj_m):
             return None
         if object_classes and not self._admits(object_classes, obj_m):
@@ -280,6 +282,10 @@ class _DocExtraction(Mentions, Modality):
             return None
         seen.add(key)
         return self._relation(rule, trigger, nodes, subj_m, obj_m)
+
+    def _facility(self, m: Mention) -> bool:
+        words = m.text.split()
+        return m.cls == "Location" and len(words) > 1 and words[-1].lower() in self.ex.facilities
 
     def _key(self, prop: str, a: Mention, b: Mention, trigger: Token) -> tuple:
         if self.ex.specs[prop].symmetric:

@@ -104,6 +104,9 @@ class Mentions:
             parts: list[list[Token]] = []
             ent = self._without_caps_dateline(ent)
             ent = self._without_headline_verb(ent)
+            while (ent.end < len(self.doc) and ent[-1].lower_ in self.lex["name_particles"] and ent[-1].whitespace_
+                   and self.doc[ent.end].pos_ == "PROPN" and self.doc[ent.end].text[:1].isupper()):
+                ent = self.doc[ent.start:ent.end + 1]  # "Hamadou Ag | Khalil": a name does not end in a particle
             if cls == "Person":
                 ent = self._whole_person_name(ent)
             if cls == "Person" and len(ent) > 1 and ent[-1].lower_ in self.ex.org_words:
@@ -600,11 +603,14 @@ class Mentions:
                          for m in self.mentions_of(p, depth + 1)]
                 if found:
                     return found
-        # "Osman's CLF forces", "Weber's Green party": the named group before its leader.
+        # "Osman's CLF forces", "Weber's Green party": the named group before its leader. An "X-allied" or
+        # "X-backed" militia is someone else's.
+        related = [c for c in kids if c.dep_ == "amod" and c.lemma_.lower() in self.lex["related_modifiers"]]
+        theirs = {self.by_token.get(t.i) for a in related for t in a.subtree} - {None}
         for deps in (("compound", "nmod", "amod", "npadvmod"), ("poss",)):
             found = []
             for c in kids:
-                if c.dep_ in deps and c.i < tok.i:
+                if c.dep_ in deps and c.i < tok.i and c not in related and self.by_token.get(c.i, False) not in theirs:
                     found += self._mentions_of_one(c, depth + 1)
             if found:
                 return list(dict.fromkeys(found))
