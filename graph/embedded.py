@@ -229,7 +229,8 @@ def hold_off_writers(path: Path) -> IO | None:
     a read-only mount), which keeps writers out too. None when there is no lock file to take.
     """
     try:
-        f, kind = open(path / "LOCK", "a+b"), fcntl.LOCK_EX
+        f: IO = open(path / "LOCK", "a+b")
+        kind = fcntl.LOCK_EX
     except OSError:
         try:
             f, kind = open(path / "LOCK", "rb"), fcntl.LOCK_SH
@@ -274,13 +275,13 @@ def _open_store(path: Path, create: bool) -> ox.Store:
         raise StoreError(f"cannot open store '{path}': {text.splitlines()[0] if text else type(e).__name__}") from None
 
 
-def _open_read_only(path: Path) -> tuple[ox.Store, object]:
+def _open_read_only(path: Path) -> tuple[ox.Store, IO | None]:
     """A store directory this process cannot write, opened read-only, and the lock that keeps writers out meanwhile.
 
     Oxigraph's read-only mode takes no lock, and reading while another process writes is undefined: a
     shared lock on the store's LOCK file (where RocksDB takes its own) makes a writer wait its turn.
     """
-    lock = None
+    lock: IO | None = None
     try:
         lock = open(path / "LOCK", "rb")
         fcntl.lockf(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)

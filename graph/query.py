@@ -172,15 +172,15 @@ def run(graph: Graph, sparql: str, timeout: float | None = DEFAULT_TIMEOUT, max_
     (the SPARQL 1.1 Protocol's ``default-graph-uri`` and ``named-graph-uri``).
     """
     check_query(sparql)
-    options = {"prefixes": PREFIXES, "base": base if base is not None else graph.base, "max_rows": max_rows,
-               "substitutions": substitutions, "default_graphs": default_graphs, "named_graphs": named_graphs}
+    base = base if base is not None else graph.base
     box: dict = {}
 
     def work() -> None:
         if not graph.reaches_network:
             guard.no_network()  # the second wall: whatever the engine parsed, this thread cannot connect
         try:
-            box["result"] = graph.query(sparql, **options)
+            box["result"] = graph.query(sparql, prefixes=PREFIXES, base=base, substitutions=substitutions,
+                                        default_graphs=default_graphs, named_graphs=named_graphs, max_rows=max_rows)
         except BaseException as e:  # reported in the calling thread
             box["error"] = e
 

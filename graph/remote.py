@@ -295,7 +295,7 @@ class RemoteGraph:
             raise StoreError(f"SPARQL endpoint {url} broke off the exchange: {_reason(e, self.timeout)}") from None
 
 
-def _prologue(sparql: str, prefixes: dict[str, str], base_iri: str | None = None) -> str:
+def _prologue(sparql: str, prefixes: Mapping[str, str], base_iri: str | None = None) -> str:
     """Declarations of the base and the predeclared prefixes the query uses and does not declare, on one line of its own.
 
     Only those, so that the server's error positions stay true for most queries (off by one line at most).

@@ -21,7 +21,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterable, Mapping, Protocol, Sequence, Union
+from typing import IO, Iterable, Mapping, Protocol, Sequence
 
 import pyoxigraph as ox
 
@@ -33,8 +33,9 @@ from .remote import RemoteGraph
 from .resources import PREFIXES
 from .results import Result, Term
 
-__all__ = ["BACKENDS", "Graph", "Location", "MERGED", "RDF_FORMATS", "dump", "is_store_dir", "locate", "ntriples",
-           "open_source", "open_target", "rdf_format", "write_triples"]
+# MERGED, ntriples and is_store_dir are the layout's and the embedded store's, named here for callers of the store.
+__all__ = ["BACKENDS", "Backend", "FileGraph", "Graph", "Location", "MERGED", "RDF_FORMATS", "backend",
+           "dump", "is_store_dir", "locate", "ntriples", "open_source", "open_target", "rdf_format", "write_triples"]
 
 RDF_FORMATS: dict[str, ox.RdfFormat] = {
     "ttl": ox.RdfFormat.TURTLE,
@@ -58,8 +59,14 @@ class Graph(Protocol):
 
     location: str  # as the user named it
     base: str | None  # the IRI relative IRIs in queries resolve against by default (None: the backend's own)
-    reaches_network: bool  # whether its queries leave the process (query.run then leaves the thread's sockets alone)
-    keeps_documents: bool  # whether each document's graph is kept apart, so that it can be removed
+
+    @property
+    def reaches_network(self) -> bool:
+        """Whether its queries leave the process (query.run then leaves the thread's sockets alone)."""
+
+    @property
+    def keeps_documents(self) -> bool:
+        """Whether each document's graph is kept apart, so that it can be replaced or removed."""
 
     def has_document(self, doc: str, digest: str) -> bool:
         """Whether the graph holds document ``doc`` with this content hash."""
@@ -117,7 +124,9 @@ class Graph(Protocol):
 class Backend(Protocol):
     """The class side of a backend: which locations it claims, and how it opens them."""
 
-    reaches_network: bool
+    @property
+    def reaches_network(self) -> bool:
+        """Whether its graphs' queries leave the process."""
 
     def claims(self, location: str, create: bool) -> bool:
         """Whether ``location`` names a graph of this backend (to build into, if ``create``)."""
@@ -144,10 +153,7 @@ class FileGraph(OxigraphGraph):
         super().__init__(store, location, base=base, lock=lock)
         self.format = fmt
         self.writes = writes  # whether flush() and close() write the file
-
-    @property  # type: ignore[override]
-    def keeps_documents(self) -> bool:
-        return self.format.supports_datasets
+        self.keeps_documents = fmt.supports_datasets
 
     @staticmethod
     def claims(location: str, create: bool) -> bool:
@@ -205,7 +211,7 @@ class FileGraph(OxigraphGraph):
 
 
 # The backends, each with the locations it claims: the first that claims a location is the one that opens it.
-BACKENDS: dict[str, type[Backend]] = {
+BACKENDS: dict[str, Backend] = {
     "endpoint": RemoteGraph,  # an http(s):// URL
     "store": OxigraphGraph,  # a directory (to build into: a name without a suffix, or with a trailing slash)
     "file": FileGraph,  # anything else, by its suffix
@@ -298,7 +304,7 @@ def write_triples(path: str | os.PathLike, triples: Iterable[ox.Triple], fmt: ox
         _write(Path(path), sorted(triples, key=_triple_key), fmt)
 
 
-def _write(path: Path, statements: Sequence[Union[ox.Quad, ox.Triple]], fmt: ox.RdfFormat) -> None:
+def _write(path: Path, statements: list[ox.Quad] | list[ox.Triple], fmt: ox.RdfFormat) -> None:
     if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
         atomic_write(path, lambda f: ox.serialize(statements, f, fmt, prefixes=dict(PREFIXES)))
     else:
