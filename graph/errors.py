@@ -37,3 +37,9 @@ class StoreError(NewsgraphError):
 
 class ModelError(NewsgraphError):
     """A spaCy model that cannot be loaded."""
+
+
+def first_line(e: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when it has none."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import FormatError, NewsgraphError
-from .store import RDF_FORMATS, Graph, atomic_write, rdf_format
+from .store import RDF_FORMATS, Graph, atomic_write, dump, rdf_format, write_triples
 
 NETWORK_FORMATS = ("html", "graphml", "gexf")
 EXPORT_FORMATS = (*RDF_FORMATS, *NETWORK_FORMATS)
@@ -28,7 +28,7 @@ def export(graph: Graph, out: str, relations: Iterable[str] = (), focus: str | N
     fmt = export_format(out)
     relations = tuple(relations)
     if fmt in RDF_FORMATS and not (relations or focus or construct):
-        graph.dump(out, rdf_format(out))
+        dump(graph, out, rdf_format(out))
         return {"triples": graph.statements(rdf_format(out))}
     from . import nxgraph
 
@@ -63,13 +63,13 @@ def _write_subgraph_rdf(graph: Graph, g, out: str) -> None:
 
     from .resources import NG
 
-    sub = ox.Store()
+    sub: set[ox.Triple] = set()
     if g.number_of_nodes():
         # One query, not a lookup per node: the graph may be a remote store. The default graph is the merge.
         values = " ".join(str(ox.NamedNode(n)) for n in sorted(g.nodes))
-        for t in graph.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}"):
+        for t in graph.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}").triples or []:
             if not t.predicate.value.startswith(NG) or isinstance(t.object, ox.Literal):
-                sub.add(ox.Quad(t.subject, t.predicate, t.object))
+                sub.add(t)
     for u, v, k in g.edges(keys=True):
-        sub.add(ox.Quad(ox.NamedNode(u), ox.NamedNode(NG + k), ox.NamedNode(v)))
-    Graph(sub, out).dump(out, rdf_format(out))
+        sub.add(ox.Triple(ox.NamedNode(u), ox.NamedNode(NG + k), ox.NamedNode(v)))
+    write_triples(out, sub, rdf_format(out))

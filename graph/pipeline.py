@@ -28,7 +28,8 @@ from .errors import InputError, NewsgraphError
 from .iri import clean_text
 from .read import Skip, iter_articles, same_document
 from .records import Article, DocumentResult
-from .store import Graph, open_source, open_target, rdf_format
+from .layout import has_graph
+from .store import Graph, open_source, open_target
 from .workers import Failed, run_dask, run_local
 
 BATCH_SIZE = 128  # as fast as 1000 on the sm model, at a quarter of the memory
@@ -223,20 +224,19 @@ def remove(location: str, doc_ids: Sequence[str]) -> int:
     5120
     """
     graph = open_source(location, writable=True)
-    in_memory = graph.store is not None and not Path(location).is_dir()  # an RDF file, written back when done
     try:
-        fmt = rdf_format(location, readable=True) if in_memory else None
-        if fmt is not None and not fmt.supports_datasets:
+        if not graph.keeps_documents:
             raise InputError(f"'{location}' merges its documents' triples, so one cannot be taken out; "
                              "rebuild it without the document, or build into a store or a .nq or .trig file")
-        missing = [d for d in doc_ids if not graph.query(f"ASK {{ GRAPH <{doc_iri(d)}> {{ ?s ?p ?o }} }}")]
+        missing = [d for d in doc_ids if not graph.query(has_graph(doc_iri(d))).boolean]
         if missing:
             more = f" (and {len(missing) - 1} more of the ids given)" if len(missing) > 1 else ""
             raise InputError(f"no document '{missing[0]}' in '{location}'{more}; nothing was removed")
         for d in dict.fromkeys(doc_ids):
             graph.remove_document(doc_iri(d))
-        left = graph.statements(fmt)
-        graph.file_format = fmt
-    finally:
-        graph.close()
+        left = graph.statements()
+    except BaseException:
+        graph.abandon()  # a file stays as it was
+        raise
+    graph.close()
     return left

@@ -11,15 +11,18 @@ import io
 import re
 import threading
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from json.encoder import encode_basestring as _json_string  # str → JSON string, as json.dumps writes it
 
 import pyoxigraph as ox
 
 from . import guard
-from .errors import QueryError
+from .errors import QueryError, first_line
 from .resources import PREFIXES
+from .results import Result, read_terms
 from .store import Graph
+
+__all__ = ["Result", "check_base", "check_query", "check_update", "render", "run", "term_text", "update_syntax_error", "with_dataset"]
 
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 DEFAULT_TIMEOUT = 30.0
@@ -31,58 +34,6 @@ QUERY_STACK = 256 << 20
 _STACK_LOCK = threading.Lock()
 
 _UPDATES = frozenset({"INSERT", "DELETE", "DROP", "CLEAR", "CREATE", "ADD", "MOVE", "COPY", "WITH"})
-
-
-@dataclass
-class Result:
-    """A materialised query answer.
-
-    A SELECT's solutions are kept as the engine writes them in TSV (header dropped, one line each): that
-    costs a fraction of making a Python object per term, and the writers below turn each distinct term
-    into text once. ``rows`` gives them as terms.
-    """
-
-    kind: str  # "select" | "ask" | "graph"
-    variables: list[str]
-    solutions: str = ""
-    boolean: bool | None = None
-    triples: list[ox.Triple] | None = None
-    truncated: bool = False
-
-    @cached_property
-    def cells(self) -> list[str]:
-        """The solutions' TSV cells, row after row ("": unbound); a cell never holds a raw tab or line end."""
-        if not self.variables:
-            return []
-        cells = self.solutions.replace("\n", "\t").split("\t")
-        cells.pop()  # what follows the last line end: nothing
-        return cells
-
-    @cached_property
-    def distinct(self) -> set[str]:
-        """The distinct cells, and "" (unbound): results repeat their terms (a 2-hop query's 24k rows hold a few thousand)."""
-        return {"", *self.cells}
-
-    @cached_property
-    def terms(self) -> dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None]:
-        """Each distinct cell read back into its term ("": unbound)."""
-        cells = list(self.distinct)
-        return dict(zip(cells, _read(cells)))
-
-    @cached_property
-    def rows(self) -> list[list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None]]:
-        """The solutions, each its values in the order of the variables (None: unbound)."""
-        k = len(self.variables)
-        if not k:
-            return [[] for _ in range(self.solutions.count("\n"))]
-        values = list(map(self.terms.__getitem__, self.cells))
-        return [values[i:i + k] for i in range(0, len(values), k)]
-
-
-def _read(cells: list[str]) -> list:
-    """The terms of TSV cells ("": None), read by the engine's own parser, which reads what its writer wrote."""
-    parsed = ox.parse_query_results("?t\n" + "".join([c + "\n" for c in cells]), ox.QueryResultsFormat.TSV)
-    return [solution[0] for solution in parsed]
 
 
 def _parts(result: Result) -> list[str]:
@@ -115,12 +66,23 @@ def check_update(sparql: str) -> None:
     guard.check(sparql, "updates", PREFIXES)
 
 
+def update_syntax_error(update: str, base: str | None = None) -> SyntaxError | None:
+    """What the engine finds wrong in the syntax of ``update`` (None: it parses), tried on an empty scratch store."""
+    try:
+        ox.Store().update(update, prefixes=PREFIXES, base_iri=base)
+    except SyntaxError as e:
+        return e
+    except (OSError, ValueError, RuntimeError):
+        pass
+    return None
+
+
 def check_base(iri: str) -> str:
     """``iri`` if it can be a base IRI (absolute, valid), else :class:`QueryError` saying why."""
     try:
         ox.NamedNode(iri)
     except ValueError as e:
-        raise QueryError(f"'{iri}' is not an absolute IRI ({_first_line(e)}); give one like file:///data/ or http://example.org/") from None
+        raise QueryError(f"'{iri}' is not an absolute IRI ({first_line(e)}); give one like file:///data/ or http://example.org/") from None
     return iri
 
 
@@ -157,7 +119,7 @@ def with_dataset(update: str, default: list[str], named: list[str]) -> Rewrite:
         try:
             iris.append(str(ox.NamedNode(g)))
         except ValueError as e:
-            raise QueryError(f"invalid graph IRI '{g}' in using-graph-uri or using-named-graph-uri: {_first_line(e)}") from None
+            raise QueryError(f"invalid graph IRI '{g}' in using-graph-uri or using-named-graph-uri: {first_line(e)}") from None
     if not iris:
         return Rewrite(update)
     clauses = " ".join([f"USING {g}" for g in iris[:len(default)]] + [f"USING NAMED {g}" for g in iris[len(default):]])
@@ -201,21 +163,24 @@ def with_dataset(update: str, default: list[str], named: list[str]) -> Rewrite:
 
 
 def run(graph: Graph, sparql: str, timeout: float | None = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS,
-        substitutions: dict | None = None, base: str | None = None) -> Result:
+        substitutions: dict | None = None, base: str | None = None, default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None) -> Result:
     """Run a read-only query, stopping it after ``timeout`` seconds.
 
     Relative IRIs resolve against ``base`` (default: the graph's own location, ``graph.base``); a ``BASE``
-    in the query comes after it, so it wins.
+    in the query comes after it, so it wins. ``default_graphs`` and ``named_graphs`` name the dataset
+    (the SPARQL 1.1 Protocol's ``default-graph-uri`` and ``named-graph-uri``).
     """
     check_query(sparql)
-    base = base if base is not None else getattr(graph, "base", None)
+    base = base if base is not None else graph.base
     box: dict = {}
 
     def work() -> None:
-        if not getattr(graph, "reaches_network", False):
+        if not graph.reaches_network:
             guard.no_network()  # the second wall: whatever the engine parsed, this thread cannot connect
         try:
-            box["result"] = _materialise(graph, sparql, max_rows, substitutions, base)
+            box["result"] = graph.query(sparql, prefixes=PREFIXES, base=base, substitutions=substitutions,
+                                        default_graphs=default_graphs, named_graphs=named_graphs, max_rows=max_rows)
         except BaseException as e:  # reported in the calling thread
             box["error"] = e
 
@@ -232,75 +197,13 @@ def run(graph: Graph, sparql: str, timeout: float | None = DEFAULT_TIMEOUT, max_
     if "error" in box:
         e = box["error"]
         if isinstance(e, SyntaxError):
-            raise QueryError(f"invalid SPARQL: {_first_line(e)}") from None
+            raise QueryError(f"invalid SPARQL: {first_line(e)}") from None
         if isinstance(e, PermissionError):
             raise QueryError("query failed: it tried to reach the network, which newsgraph queries never do") from None
         if isinstance(e, (OSError, ValueError, TypeError, RuntimeError)):
-            raise QueryError(f"query failed: {_first_line(e)}") from None
+            raise QueryError(f"query failed: {first_line(e)}") from None
         raise e
     return box["result"]
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
-
-
-def _materialise(graph: Graph, sparql: str, max_rows: int, substitutions, base: str | None) -> Result:
-    kwargs = {"prefixes": PREFIXES}
-    if substitutions:
-        kwargs["substitutions"] = substitutions
-    if base is not None:
-        kwargs["base_iri"] = base
-    answer = graph.query(sparql, **kwargs)
-    if isinstance(answer, ox.QueryBoolean):
-        return Result("ask", [], boolean=bool(answer))
-    if isinstance(answer, ox.QueryTriples):
-        triples = []
-        for t in answer:
-            triples.append(t)
-            if len(triples) >= max_rows:
-                return Result("graph", [], triples=triples, truncated=True)
-        return Result("graph", [], triples=triples)
-    variables = [v.value for v in answer.variables]
-    sink = _Lines(max_rows + 1)  # the header, then the rows
-    try:
-        answer.serialize(sink, ox.QueryResultsFormat.TSV)
-        truncated = False
-    except _Full:
-        truncated = True  # as many rows as the cap allows (a result of exactly max_rows rows says so too)
-    text = b"".join(sink.chunks).decode("utf-8")
-    return Result("select", variables, text[text.index("\n") + 1:], truncated=truncated)
-
-
-class _Full(Exception):
-    """Raised through the engine's writer to stop it at the row cap."""
-
-
-class _Lines:
-    """A binary file that keeps what the engine writes up to its ``limit``-th line end, then stops the engine.
-
-    TSV results escape line breaks in literals, so each line end ends a row (or the header).
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.chunks: list[bytes] = []
-        self.left = limit
-
-    def write(self, data: bytes) -> int:
-        if self.left == 0:  # the engine's buffer writes what it holds once more as it is dropped
-            raise _Full
-        ends = data.count(b"\n")
-        if ends >= self.left:
-            self.chunks.append(data[:len(data) - len(data.split(b"\n", self.left)[-1])])
-            self.left = 0
-            raise _Full
-        self.left -= ends
-        self.chunks.append(data)
-        return len(data)
-
-    def flush(self) -> None:
-        pass
 
 
 # ---------------------------------------------------------------- formatting
@@ -373,7 +276,7 @@ def _texts(result: Result, term, iri, string) -> dict[str, str]:
             texts[cell] = string(cell[1:-1])
         else:
             others.append(cell)
-    texts.update(zip(others, map(term, _read(others))))
+    texts.update(zip(others, map(term, read_terms(others))))
     return texts
 
 

@@ -1,6 +1,6 @@
 """A SPARQL endpoint as a graph: newsgraph reads and writes a remote store over HTTP.
 
-:class:`RemoteGraph` behaves like the embedded store's :class:`~newsgraph.store.Graph`
+:class:`RemoteGraph` is one backend of :class:`newsgraph.store.Graph`
 (``open_target``/``open_source`` return it for an ``http(s)://`` location), so the
 pipeline, queries and exports do not know the difference. It speaks plain SPARQL 1.1
 Query and Update, so it works with ``newsgraph serve --allow-update``, the Oxigraph
@@ -26,13 +26,14 @@ import socket
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Iterable
+from typing import Iterable, Mapping, Sequence
 
 import pyoxigraph as ox
 
 from .errors import FormatError, QueryError, StoreError
+from .layout import QUADS, count_statements, has_graph, ntriples, remove_update, replace_update
 from .resources import ng
-from .store import Graph, remove_update, replace_update
+from .results import Result, Term, from_engine, graph_result
 
 HTTP_TIMEOUT = 60.0  # seconds for one HTTP exchange; the server's own limit usually comes first
 BATCH_DOCUMENTS = 16  # documents written per update request
@@ -53,8 +54,6 @@ _GRAPHS = {
     "text/turtle": ox.RdfFormat.TURTLE,
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
 }
-_QUADS = ("SELECT ?s ?p ?o ?g WHERE { { GRAPH ?g { ?s ?p ?o } } "
-          "UNION { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?x { ?s ?p ?o } } } }")
 
 
 def is_endpoint(location: str) -> bool:
@@ -100,8 +99,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-class RemoteGraph(Graph):
-    """A graph kept by a SPARQL 1.1 server, read with queries and written with updates.
+class RemoteGraph:
+    """A graph kept by a SPARQL 1.1 server, read with queries and written with updates: the endpoint backend
+    of :class:`newsgraph.store.Graph`.
 
     >>> g = RemoteGraph("http://127.0.0.1:7878/query")      # doctest: +SKIP
     >>> g.update_url
@@ -109,12 +109,13 @@ class RemoteGraph(Graph):
     """
 
     reaches_network = True  # its queries are HTTP requests: query.run leaves the thread's sockets alone
+    keeps_documents = True
 
     def __init__(self, url: str, update_url: str | None = None, timeout: float = HTTP_TIMEOUT,
                  batch_documents: int = BATCH_DOCUMENTS, writable: bool = False):
-        super().__init__(None, url)
-        self.url = _check_url(url, "query")
+        self.location = self.url = _check_url(url, "query")
         self.update_url = _check_url(update_url, "update") if update_url else update_endpoint(url)
+        self.base: str | None = None  # relative IRIs resolve against the endpoint's URL, as the server resolves them
         self.timeout = timeout
         self.batch_documents = batch_documents
         self._pending: dict[str, tuple[str | None, str]] = {}  # document → (content hash, its update)
@@ -123,6 +124,21 @@ class RemoteGraph(Graph):
         self._ask("ASK {}")
         if writable:
             self._update("")  # an empty update is valid SPARQL and changes nothing
+
+    @staticmethod
+    def claims(location: str, create: bool) -> bool:
+        """Whether ``location`` names a SPARQL endpoint: an ``http(s)://`` URL."""
+        return is_endpoint(location)
+
+    @classmethod
+    def create(cls, location: str, update_url: str | None = None) -> RemoteGraph:
+        """The endpoint at ``location`` to build into, checked to take updates."""
+        return cls(location, update_url=update_url, writable=True)
+
+    @classmethod
+    def open(cls, location: str, writable: bool = False, shared: bool = False) -> RemoteGraph:
+        """The endpoint at ``location``, checked to answer."""
+        return cls(location)
 
     # -------------------------------------------------------------- writing
 
@@ -138,8 +154,12 @@ class RemoteGraph(Graph):
         if doc in self._pending:
             return None  # queued in this run, whose reader refuses a second id for one document
         d = ox.NamedNode(doc)
-        rows = list(self._query(f"SELECT ?id WHERE {{ GRAPH {d} {{ {d} {ox.NamedNode(ng('documentId'))} ?id }} }} LIMIT 1"))
-        return rows[0]["id"].value if rows else None
+        rows = self._query(f"SELECT ?id WHERE {{ GRAPH {d} {{ {d} {ox.NamedNode(ng('documentId'))} ?id }} }} LIMIT 1").rows
+        return rows[0][0].value if rows and rows[0][0] is not None else None
+
+    def put_document(self, doc: str, quads: Iterable[ox.Quad]) -> None:
+        """Queue one document's quads, as :meth:`put_ntriples` does."""
+        self.put_ntriples(doc, ntriples(quads))
 
     def put_ntriples(self, doc: str, data: bytes) -> None:
         """Queue one document's update (its graph replaced, the merge kept); sent in batches."""
@@ -148,19 +168,21 @@ class RemoteGraph(Graph):
                        if t.subject == g and t.predicate.value == ng("contentHash")), None)
         self._pending.pop(doc, None)
         self._pending[doc] = (digest, replace_update(g, data.decode("utf-8")))
-        self.changed = True
         if len(self._pending) >= self.batch_documents or sum(len(u) for _, u in self._pending.values()) >= BATCH_BYTES:
             self.flush()
 
     def remove_document(self, doc: str) -> bool:
         """Remove everything one document contributed; returns whether it was there."""
         self.flush()
-        g = ox.NamedNode(doc)
-        if not self._ask(f"ASK {{ GRAPH {g} {{ ?s ?p ?o }} }}"):
+        if not self._ask(has_graph(doc)):
             return False
-        self._update(remove_update(g))
-        self.changed = True
+        self._update(remove_update(ox.NamedNode(doc)))
         return True
+
+    def update(self, sparql: str, prefixes: Mapping[str, str] | None = None, base: str | None = None) -> None:
+        """Send a SPARQL Update, after what is queued."""
+        self.flush()
+        self._update(_prologue(sparql, prefixes or {}, base) + sparql)
 
     def flush(self) -> None:
         """Send the queued documents as one update request (the server applies it whole or not at all)."""
@@ -171,36 +193,50 @@ class RemoteGraph(Graph):
 
     # -------------------------------------------------------------- reading
 
-    def query(self, sparql: str, prefixes: dict[str, str] | None = None, substitutions: dict | None = None,
-              base_iri: str | None = None):
-        """Run SPARQL on the server; answers are pyoxigraph's result types, as from the embedded store.
+    def query(self, sparql: str, prefixes: Mapping[str, str] | None = None, base: str | None = None,
+              substitutions: Mapping[ox.Variable, Term] | None = None, default_graphs: Sequence[str] | None = None,
+              named_graphs: Sequence[str] | None = None, max_rows: int | None = None) -> Result:
+        """Run SPARQL on the server, after what is queued is sent.
 
-        Without ``base_iri``, relative IRIs resolve against the endpoint's URL, as the server resolves them."""
+        Without ``base``, relative IRIs resolve against the endpoint's URL, as the server resolves them.
+        ``default_graphs`` and ``named_graphs`` go as the protocol's ``default-graph-uri`` and ``named-graph-uri``."""
         self.flush()
-        return self._query(sparql, prefixes, substitutions, base_iri)
+        return self._query(sparql, prefixes, base, substitutions, default_graphs, named_graphs, max_rows)
 
-    def _query(self, sparql: str, prefixes: dict[str, str] | None = None, substitutions: dict | None = None,
-               base_iri: str | None = None):
-        text = _prologue(sparql, prefixes or {}, base_iri) + sparql
+    def _query(self, sparql: str, prefixes: Mapping[str, str] | None = None, base: str | None = None,
+               substitutions: Mapping[ox.Variable, Term] | None = None, default_graphs: Sequence[str] | None = None,
+               named_graphs: Sequence[str] | None = None, max_rows: int | None = None) -> Result:
+        text = _prologue(sparql, prefixes or {}, base) + sparql
         if substitutions:  # a trailing VALUES block binds them, as rdflib's SPARQLStore does
             names = list(substitutions)
             text += (f"\nVALUES ({' '.join(f'?{v.value}' for v in names)}) "
                      f"{{ ({' '.join(str(substitutions[v]) for v in names)}) }}")
-        kind, body = self._post(self.url, "query", text, _QUERY_ACCEPT)
+        url = self.url
+        if default_graphs is not None or named_graphs is not None:
+            dataset = [("default-graph-uri", g) for g in default_graphs or ()] + [("named-graph-uri", g) for g in named_graphs or ()]
+            url += ("&" if urllib.parse.urlsplit(url).query else "?") + urllib.parse.urlencode(dataset)
+        kind, body = self._post(url, "query", text, _QUERY_ACCEPT)
         if kind in _RESULTS:
-            return self._parse(lambda: ox.parse_query_results(body, _RESULTS[kind]))
+            return self._parse(lambda: from_engine(ox.parse_query_results(body, _RESULTS[kind]), max_rows))
         if kind in _GRAPHS:
-            triples = self._parse(lambda: [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(body, _GRAPHS[kind])])
-            return _query_triples(triples)
+            return self._parse(lambda: graph_result((ox.Triple(q.subject, q.predicate, q.object)
+                                                     for q in ox.parse(body, _GRAPHS[kind])), max_rows))
         raise StoreError(f"{self.url} answered with '{kind}', which is not a SPARQL result format newsgraph reads")
 
     def triples(self) -> Iterable[ox.Triple]:
         """Every distinct triple: the server's default graph, which holds the documents' merge."""
-        return list(self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
+        return self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }").triples or []
 
     def quads(self) -> Iterable[ox.Quad]:
         """The documents' graphs, and default-graph triples no document states."""
-        return [ox.Quad(row["s"], row["p"], row["o"], row["g"] or ox.DefaultGraph()) for row in self.query(_QUADS)]
+        return [ox.Quad(s, p, o, g or ox.DefaultGraph()) for s, p, o, g in self.query(QUADS).rows]
+
+    def statements(self, fmt: ox.RdfFormat | None = None) -> int:
+        """How many statements the graph holds as a file of format ``fmt`` (default: its triples)."""
+        return count_statements(self.query, fmt)
+
+    def __len__(self) -> int:
+        return self.statements()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -208,11 +244,22 @@ class RemoteGraph(Graph):
         """Send what is still queued."""
         self.flush()
 
+    def abandon(self) -> None:
+        """Let go without sending what is queued."""
+        self._pending.clear()
+
+    def __enter__(self) -> RemoteGraph:
+        return self
+
+    def __exit__(self, exc_type, *_) -> None:
+        if exc_type is None:
+            self.close()
+
     # ------------------------------------------------------------ HTTP
 
     def _ask(self, sparql: str) -> bool:
         """An ASK that does not send the queue first: the build asks about each document before queueing it."""
-        return bool(self._query(sparql))
+        return bool(self._query(sparql).boolean)
 
     def _update(self, sparql: str) -> None:
         self._post(self.update_url, "update", sparql, "*/*")
@@ -248,7 +295,7 @@ class RemoteGraph(Graph):
             raise StoreError(f"SPARQL endpoint {url} broke off the exchange: {_reason(e, self.timeout)}") from None
 
 
-def _prologue(sparql: str, prefixes: dict[str, str], base_iri: str | None = None) -> str:
+def _prologue(sparql: str, prefixes: Mapping[str, str], base_iri: str | None = None) -> str:
     """Declarations of the base and the predeclared prefixes the query uses and does not declare, on one line of its own.
 
     Only those, so that the server's error positions stay true for most queries (off by one line at most).
@@ -258,13 +305,6 @@ def _prologue(sparql: str, prefixes: dict[str, str], base_iri: str | None = None
             and not re.search(rf"PREFIX\s+{re.escape(p)}:", sparql, re.I)]
     declared = ([f"BASE {ox.NamedNode(base_iri)}"] if base_iri else []) + [f"PREFIX {p}: {ox.NamedNode(prefixes[p])}" for p in used]
     return " ".join(declared) + "\n" if declared else ""
-
-
-def _query_triples(triples: list[ox.Triple]) -> ox.QueryTriples:
-    """The triples of a CONSTRUCT answer as pyoxigraph's own result type, which query.run expects."""
-    store = ox.Store()
-    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
-    return store.query("CONSTRUCT WHERE { ?s ?p ?o }")
 
 
 def _reason(reason, timeout: float) -> str:

@@ -54,9 +54,10 @@ from typing import Callable
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from .errors import FormatError, NewsgraphError, QueryError, StoreError
+from .errors import FormatError, NewsgraphError, QueryError, StoreError, first_line
 from .limits import DEFAULT_MEMORY
 from .resources import PREFIXES
+from .store import Location, locate
 
 DEFAULT_PORT = 7878
 DEFAULT_TIMEOUT = 30.0
@@ -118,8 +119,9 @@ def cors_origin(value: str) -> str:
 
 @dataclass(frozen=True)
 class _Source:
-    location: str
-    is_store: bool
+    """The graph the workers open (picklable), and whether they may change it."""
+
+    where: Location
     writable: bool
 
 
@@ -450,16 +452,8 @@ def _cap_memory(memory: int) -> None:
 
 
 def _open(source: _Source):
-    from .store import Graph, open_source
-
-    if source.is_store and not source.writable:
-        import pyoxigraph as ox
-
-        try:
-            return Graph(ox.Store.read_only(source.location), source.location)
-        except OSError as e:
-            raise StoreError(f"cannot open store '{source.location}' read-only: {str(e).splitlines()[0]}") from None
-    return open_source(source.location)
+    """The worker's graph: a store read-only, under the server's lock, unless the worker is its one writer."""
+    return source.where.open(writable=source.writable, shared=True)
 
 
 def _text(status: int, message: str) -> tuple:
@@ -471,27 +465,8 @@ def _do(graph, source: _Source, job: dict) -> tuple:
     if job["op"] == "query":
         return _query(graph, job)
     if job["op"] == "update":
-        return _update(graph, source, job)
+        return _update(graph, job)
     return _network(graph, job["heading"])
-
-
-class _Dataset:
-    """The graph with the protocol's default-graph-uri/named-graph-uri applied (local graphs only).
-
-    A side the request leaves out is empty, as the protocol has it (SPARQL 1.1 Protocol 2.1.4): pyoxigraph
-    would keep its own default for it, the whole default graph or every named graph.
-    """
-
-    def __init__(self, graph, default: list[str], named: list[str]):
-        import pyoxigraph as ox
-
-        self.graph = graph
-        self.base = graph.base
-        self.options = {"default_graph": [ox.NamedNode(g) for g in default],
-                        "named_graphs": [ox.NamedNode(g) for g in named]}
-
-    def query(self, sparql: str, **kwargs):
-        return self.graph.query(sparql, **kwargs, **self.options)
 
 
 def _query(graph, job: dict) -> tuple:
@@ -499,12 +474,10 @@ def _query(graph, job: dict) -> tuple:
 
     from .query import render, run
 
+    dataset = {"default_graphs": job["default"], "named_graphs": job["named"]} if job["default"] or job["named"] else {}
     try:
-        dataset = _Dataset(graph, job["default"], job["named"]) if job["default"] or job["named"] else graph
-        result = run(dataset, job["text"], timeout=None, max_rows=job["max_rows"], base=job["base"])
-    except ValueError as e:  # an invalid IRI in default-graph-uri or named-graph-uri
-        return _text(400, f"invalid graph IRI: {e}")
-    except QueryError as e:
+        result = run(graph, job["text"], timeout=None, max_rows=job["max_rows"], base=job["base"], **dataset)
+    except QueryError as e:  # an invalid query, or an invalid IRI in default-graph-uri or named-graph-uri
         return _text(400, str(e))
     headers = {TRUNCATED: str(job["max_rows"])} if result.truncated else {}
     if result.kind != "graph":
@@ -527,36 +500,24 @@ def _query(graph, job: dict) -> tuple:
     return 200, media + ("; charset=utf-8" if media.startswith("text/") else ""), body, headers
 
 
-def _update(graph, source: _Source, job: dict) -> tuple:
-    import pyoxigraph as ox
-
-    from .store import rdf_format
+def _update(graph, job: dict) -> tuple:
+    from .query import update_syntax_error
 
     text, base = job["text"], job["base"]
     for probe in job["probes"]:  # each place a USING clause went must be one the engine reads
-        try:
-            ox.Store().update(probe, prefixes=PREFIXES, base_iri=base)
-        except SyntaxError:
-            continue
-        except (OSError, ValueError, RuntimeError):
-            pass
-        return _text(400, "cannot apply using-graph-uri or using-named-graph-uri to this update: a WHERE of it is not "
-                          "where newsgraph reads one; put the dataset in USING clauses instead")
+        if update_syntax_error(probe, base) is None:
+            return _text(400, "cannot apply using-graph-uri or using-named-graph-uri to this update: a WHERE of it is not "
+                              "where newsgraph reads one; put the dataset in USING clauses instead")
     try:
-        graph.store.update(text, prefixes=PREFIXES, base_iri=base)
-    except SyntaxError as e:
-        if text != job["original"]:  # say what is wrong with the update as sent, at its own line and column
-            try:
-                ox.Store().update(job["original"], prefixes=PREFIXES, base_iri=base)
-            except SyntaxError as original:
-                e = original
-            except (OSError, ValueError, RuntimeError):
-                pass
-        return _text(400, f"invalid SPARQL update: {str(e).splitlines()[0] if str(e) else e!r}")
-    except (OSError, ValueError, RuntimeError) as e:
-        return _text(500, f"update failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
-    if not source.is_store:
-        graph.dump(source.location, rdf_format(source.location))
+        graph.update(text, prefixes=PREFIXES, base=base)
+        graph.flush()  # a file is written back
+    except QueryError as e:
+        original = update_syntax_error(job["original"], base) if text != job["original"] else None
+        if original is not None:  # say what is wrong with the update as sent, at its own line and column
+            return _text(400, f"invalid SPARQL update: {first_line(original)}")
+        return _text(400, str(e))
+    except StoreError as e:
+        return _text(500, str(e))
     return 204, "text/plain; charset=utf-8", b"", {}
 
 
@@ -806,40 +767,14 @@ name graphs of this dataset only (each document is a named graph; the default gr
 # ================================================================ serving
 
 
-def _lock(path: Path):
-    """Hold the store's lock while read-only workers use it, so no other process writes under them."""
-    import fcntl
-
-    try:
-        f, kind = open(path / "LOCK", "a+b"), fcntl.LOCK_EX
-    except OSError:  # a store we may only read (permissions, a read-only mount): a shared lock keeps writers out too
-        try:
-            f, kind = open(path / "LOCK", "rb"), fcntl.LOCK_SH
-        except OSError:
-            return None
-    try:
-        fcntl.lockf(f, kind | fcntl.LOCK_NB)  # the record lock RocksDB itself takes
-    except OSError:
-        f.close()
-        raise StoreError(f"store '{path}' is in use by another process") from None
-    return f
-
-
 def _source(location: str, allow_update: bool) -> _Source:
-    from .remote import is_endpoint
-    from .store import RDF_FORMATS, existing_graph_path, rdf_format
-
-    if is_endpoint(location):
+    where = locate(location)
+    if where.reaches_network:
         raise FormatError(f"'{location}' is a SPARQL endpoint already; newsgraph serves a file or a store directory")
-    path = existing_graph_path(location)
-    if path.is_dir():
-        return _Source(str(path), is_store=True, writable=allow_update)
-    if allow_update:
-        fmt = rdf_format(path, readable=True)
-        if fmt not in (RDF_FORMATS["nq"], RDF_FORMATS["trig"]):  # a file of triples cannot keep documents apart
-            raise FormatError(f"--allow-update needs a store directory or a .nq or .trig file, which keep each document's "
-                              f"graph, not '{location}'")
-    return _Source(str(path), is_store=False, writable=allow_update)
+    if allow_update and not where.keeps_documents:  # a file of triples cannot keep documents apart
+        raise FormatError(f"--allow-update needs a store directory or a .nq or .trig file, which keep each document's "
+                          f"graph, not '{location}'")
+    return _Source(where, writable=allow_update)
 
 
 class Server:
@@ -855,7 +790,7 @@ class Server:
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         self.settings = settings = settings or Settings()
         source = _source(location, settings.allow_update)
-        self._lock = _lock(Path(source.location)) if source.is_store and not source.writable else None
+        self._lock = None if source.writable else source.where.hold_off_writers()  # no build writes under the readers
         try:
             # One read-write owner for updates; readers otherwise, as many as asked.
             self.pool = Pool(source, 1 if settings.allow_update else settings.workers, settings.memory,

@@ -1,34 +1,41 @@
-"""Where graphs live: RDF files, or a persistent embedded Oxigraph store.
+"""Where graphs live: RDF files, an embedded Oxigraph store, or a SPARQL endpoint — nothing else knows which.
 
-Nothing outside this module knows which. :func:`open_target` gives a
-:class:`Graph` that can take documents (one transaction each) and answer
-SPARQL; :func:`open_source` opens any file or store ``build`` writes.
+:class:`Graph` is what every backend offers: documents in (one transaction each), SPARQL in, newsgraph's
+:class:`~newsgraph.results.Result` out. :data:`BACKENDS` is the one table that picks the backend a location
+names; :func:`open_target` gives a graph to build into, :func:`open_source` one that exists, and
+:func:`locate` finds one without opening it, for processes that open it themselves (the server's workers).
 
-A target that names a file (``out.ttl``) is built in memory and written when
-the build finishes, through a temporary file, so a failed build never leaves
-half a file. A target that is a directory is an Oxigraph store: each document
-is one transaction, so a killed build leaves whole documents only. An
-``http(s)://`` location is a SPARQL endpoint, read and written over HTTP by
-:class:`newsgraph.remote.RemoteGraph`, a Graph too.
+* An ``http(s)://`` location is a SPARQL endpoint, read and written over HTTP (:mod:`newsgraph.remote`).
+* A directory is an embedded Oxigraph store (:mod:`newsgraph.embedded`): each document is one transaction,
+  so a killed build leaves whole documents only.
+* A file (``out.ttl``) is read into memory, and built in memory and written when the build finishes,
+  through a temporary file, so a failed build never leaves half a file (:class:`FileGraph`).
 
-Each document is a named graph; the default graph holds their merge (every
-triple once), kept up to date with each document and queried by default.
-Oxigraph's own union of graphs (before 0.6) would count a triple once per
-document that states it, so a store and the file built from the same articles
-would give different answers.
+All three keep one layout (:mod:`newsgraph.layout`): each document is a named graph, and the default graph
+holds their merge, so a store, a file and an endpoint built from the same articles give the same answers.
 """
 from __future__ import annotations
 
+import fcntl
 import os
-import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import IO, Iterable, Mapping, Protocol, Sequence
 
 import pyoxigraph as ox
 
+from .embedded import (OxigraphGraph, existing_graph_path, hold_off_writers, is_store_dir, location_iri,
+                       refuse_update_url)
 from .errors import FormatError, StoreError
-from .resources import PREFIXES, ng
+from .layout import MERGED, count_statements, ntriples
+from .remote import RemoteGraph
+from .resources import PREFIXES
+from .results import Result, Term
+
+# MERGED, ntriples and is_store_dir are the layout's and the embedded store's, named here for callers of the store.
+__all__ = ["BACKENDS", "Backend", "FileGraph", "Graph", "Location", "MERGED", "RDF_FORMATS", "backend",
+           "dump", "is_store_dir", "locate", "ntriples", "open_source", "open_target", "rdf_format", "write_triples"]
 
 RDF_FORMATS: dict[str, ox.RdfFormat] = {
     "ttl": ox.RdfFormat.TURTLE,
@@ -39,30 +46,236 @@ RDF_FORMATS: dict[str, ox.RdfFormat] = {
 }
 # Formats newsgraph reads but does not write.
 READ_ONLY_FORMATS: dict[str, ox.RdfFormat] = {"rdf": ox.RdfFormat.RDF_XML, "owl": ox.RdfFormat.RDF_XML, "n3": ox.RdfFormat.N3}
-_STORE_MARKERS = ("CURRENT", "IDENTITY")
-# RocksDB keeps what it is written in memory tables, per index, until they are flushed: without a flush
-# every so often a long build's memory grows with the store (70 MB per 1,000 short articles).
-FLUSH_QUADS = 50_000
-MERGED = ox.DefaultGraph()
-# Takes the triples of the document graph %(g)s out of the merge unless another graph states them too.
-_UNMERGE = ("DELETE { ?s ?p ?o } WHERE { GRAPH %(g)s { ?s ?p ?o } "
-            "FILTER NOT EXISTS { GRAPH ?other { ?s ?p ?o } FILTER(?other != %(g)s) } }")
-# Counted by the engine (iterating quads() in Python costs a lookup per quad: minutes on a big store).
-# A FILTER NOT EXISTS per triple, to find the merge's triples no document states, takes 25 s on a
-# million triples; the distinct stated triples, subtracted from the merge that holds them all, 3 s.
-_COUNT_NAMED = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
-_COUNT_STATED = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
-_COUNT_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
-def replace_update(g: ox.NamedNode, ntriples: str) -> str:
-    """SPARQL Update that makes ``ntriples`` the whole of document graph ``g`` and keeps the merge right."""
-    return f"{_UNMERGE % {'g': g}} ;\nDROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{ {ntriples} }} {ntriples} }}"
+class Graph(Protocol):
+    """A graph newsgraph builds into or reads from, whichever backend keeps it.
+
+    Writing goes by document: ``put_ntriples`` makes a document's triples the whole of its named graph (and
+    keeps the merge right), ``remove_document`` takes it out. Reading is SPARQL: ``query`` answers with a
+    :class:`~newsgraph.results.Result`, cut after ``max_rows`` solutions or triples; ``triples`` and
+    ``quads`` give the whole of it, as a dump writes it.
+    """
+
+    location: str  # as the user named it
+    base: str | None  # the IRI relative IRIs in queries resolve against by default (None: the backend's own)
+
+    @property
+    def reaches_network(self) -> bool:
+        """Whether its queries leave the process (query.run then leaves the thread's sockets alone)."""
+
+    @property
+    def keeps_documents(self) -> bool:
+        """Whether each document's graph is kept apart, so that it can be replaced or removed."""
+
+    def has_document(self, doc: str, digest: str) -> bool:
+        """Whether the graph holds document ``doc`` with this content hash."""
+
+    def document_id(self, doc: str) -> str | None:
+        """The id of the article stored as document ``doc``, or None."""
+
+    def put_document(self, doc: str, quads: Iterable[ox.Quad]) -> None:
+        """Store one document's quads, as :meth:`put_ntriples` does."""
+
+    def put_ntriples(self, doc: str, data: bytes) -> None:
+        """Make ``data`` (N-Triples, as :func:`newsgraph.layout.ntriples` writes them) the whole of document ``doc``."""
+
+    def remove_document(self, doc: str) -> bool:
+        """Remove everything only document ``doc`` contributed; returns whether it was there."""
+
+    def update(self, sparql: str, prefixes: Mapping[str, str] | None = None, base: str | None = None) -> None:
+        """Run a SPARQL Update; :class:`QueryError` if it is invalid, :class:`StoreError` if it fails."""
+
+    def flush(self) -> None:
+        """Send what was written so far where the graph lives: an endpoint gets the queued documents, a file
+        opened to be written is rewritten; a store has it already."""
+
+    def query(self, sparql: str, prefixes: Mapping[str, str] | None = None, base: str | None = None,
+              substitutions: Mapping[ox.Variable, Term] | None = None, default_graphs: Sequence[str] | None = None,
+              named_graphs: Sequence[str] | None = None, max_rows: int | None = None) -> Result:
+        """Answer SPARQL; the default graph is the documents' merge unless ``default_graphs`` or ``named_graphs``
+        name the dataset (a side left out is then empty)."""
+
+    def triples(self) -> Iterable[ox.Triple]:
+        """Every distinct triple, documents' graphs merged."""
+
+    def quads(self) -> Iterable[ox.Quad]:
+        """The documents' graphs, and default-graph triples no document states."""
+
+    def statements(self, fmt: ox.RdfFormat | None = None) -> int:
+        """How many statements the graph holds as a file of format ``fmt`` (quads for a dataset format)."""
+
+    def __len__(self) -> int:
+        """:meth:`statements` by default."""
+
+    def close(self) -> None:
+        """Finish: write what is still to be written, and let go (a store is unlocked)."""
+
+    def abandon(self) -> None:
+        """Let go without writing anything more: after a failed build a file stays as it was."""
+
+    def __enter__(self) -> Graph:
+        """The graph itself."""
+
+    def __exit__(self, exc_type, *_) -> None:
+        """:meth:`close`, unless an exception is leaving."""
 
 
-def remove_update(g: ox.NamedNode) -> str:
-    """SPARQL Update that takes document graph ``g``, and what only it states, out of the dataset."""
-    return f"{_UNMERGE % {'g': g}} ;\nDROP GRAPH {g}"
+class Backend(Protocol):
+    """The class side of a backend: which locations it claims, and how it opens them."""
+
+    @property
+    def reaches_network(self) -> bool:
+        """Whether its graphs' queries leave the process."""
+
+    def claims(self, location: str, create: bool) -> bool:
+        """Whether ``location`` names a graph of this backend (to build into, if ``create``)."""
+
+    def create(self, location: str, update_url: str | None = None) -> Graph:
+        """The graph at ``location`` to build into."""
+
+    def open(self, location: str, writable: bool = False, shared: bool = False) -> Graph:
+        """The existing graph at ``location``: ``writable`` for a change, ``shared`` with other reading processes."""
+
+
+class FileGraph(OxigraphGraph):
+    """An RDF file as a graph: read into an in-memory Oxigraph store; built, or changed, in memory and written
+    whole when flushed or closed, through a temporary file (:func:`atomic_write`).
+
+    The file's format, by suffix, is its ``format``; a dataset format (``.nq``, ``.trig``) keeps each
+    document's graph, the others keep the merge only.
+    """
+
+    on_disk = False
+
+    def __init__(self, store: ox.Store, location: str, fmt: ox.RdfFormat, writes: bool, base: str | None = None,
+                 lock: IO | None = None):
+        super().__init__(store, location, base=base, lock=lock)
+        self.format = fmt
+        self.writes = writes  # whether flush() and close() write the file
+        self.keeps_documents = fmt.supports_datasets
+
+    @staticmethod
+    def claims(location: str, create: bool) -> bool:
+        """Any location the other backends leave: a file, its format named by its suffix."""
+        return True
+
+    @classmethod
+    def create(cls, location: str, update_url: str | None = None) -> FileGraph:
+        """A new, empty graph written to the file ``location`` when closed; a lock beside the file keeps a second
+        build out meanwhile."""
+        refuse_update_url(location, update_url)
+        if location == "-":
+            raise FormatError("cannot build into '-': name an RDF file (.ttl .nt .nq .trig .jsonld) or a directory for an embedded store")
+        path = Path(location)
+        fmt = rdf_format(path)
+        return cls(ox.Store(), location, fmt, writes=True, lock=_lock_output(path))
+
+    @classmethod
+    def open(cls, location: str, writable: bool = False, shared: bool = False) -> FileGraph:
+        """The RDF file ``location``, read; ``writable``: written back when flushed or closed."""
+        path = existing_graph_path(location)
+        fmt = rdf_format(path, readable=True)
+        if fmt == ox.RdfFormat.RDF_XML:
+            _refuse_doctype(path)
+        store = ox.Store()
+        base = location_iri(path)  # a relative IRI in the file is relative to the file, as RDF parsers resolve it
+        try:
+            if fmt.supports_datasets:
+                store.load(path=str(path), format=fmt, base_iri=base)
+                store.extend([ox.Quad(q.subject, q.predicate, q.object, MERGED)
+                              for q in store.quads_for_pattern(None, None, None, None) if q.graph_name != MERGED])
+            else:
+                store.load(path=str(path), format=fmt, to_graph=ox.DefaultGraph(), base_iri=base)
+        except SyntaxError as e:
+            raise StoreError(f"'{location}' is not valid {fmt.name}: {str(e).splitlines()[0]}") from None
+        except (OSError, ValueError) as e:
+            raise StoreError(f"cannot read '{location}': {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+        return cls(store, location, fmt, writes=writable, base=base)
+
+    def statements(self, fmt: ox.RdfFormat | None = None) -> int:
+        """How many statements the graph holds as a file of format ``fmt``, by default the format of its file."""
+        return count_statements(self.query, fmt or self.format)
+
+    def flush(self) -> None:
+        """Write the file, if the graph is to be written and still open."""
+        if self.writes and self.store is not None:
+            dump(self, self.location, self.format)
+
+    def close(self) -> None:
+        """Write the file (if the graph is to be written) and let go, also of the lock beside it."""
+        try:
+            self.flush()
+        finally:
+            self.abandon()
+
+
+# The backends, each with the locations it claims: the first that claims a location is the one that opens it.
+BACKENDS: dict[str, Backend] = {
+    "endpoint": RemoteGraph,  # an http(s):// URL
+    "store": OxigraphGraph,  # a directory (to build into: a name without a suffix, or with a trailing slash)
+    "file": FileGraph,  # anything else, by its suffix
+}
+
+
+def backend(location: str, create: bool = False) -> str:
+    """The key in :data:`BACKENDS` of the backend ``location`` names (to build into, if ``create``).
+
+    >>> backend("http://127.0.0.1:7878/query"), backend("graph.ttl"), backend("store/", create=True)
+    ('endpoint', 'file', 'store')
+    """
+    return next(kind for kind, b in BACKENDS.items() if b.claims(location, create))
+
+
+def open_target(location: str, update_url: str | None = None) -> Graph:
+    """A graph to build into: an RDF file (by suffix), a store directory (no suffix, or a trailing slash),
+    or the ``http(s)://`` URL of a SPARQL endpoint (its update endpoint found by convention or given)."""
+    return BACKENDS[backend(location, create=True)].create(location, update_url=update_url)
+
+
+def open_source(location: str, writable: bool = False) -> Graph:
+    """An existing graph to read: a store directory, an RDF file, or the ``http(s)://`` URL of a SPARQL endpoint.
+
+    A store directory this process may not write is opened read-only (unless ``writable``, for a change);
+    a file opened ``writable`` is written back when closed.
+    """
+    return BACKENDS[backend(location)].open(location, writable=writable)
+
+
+@dataclass(frozen=True)
+class Location:
+    """An existing graph, found without opening it; picklable, so that other processes can open it too."""
+
+    location: str
+    kind: str  # its backend's key in BACKENDS
+    keeps_documents: bool  # see Graph.keeps_documents
+
+    @property
+    def reaches_network(self) -> bool:
+        return BACKENDS[self.kind].reaches_network
+
+    def open(self, writable: bool = False, shared: bool = False) -> Graph:
+        """The graph, opened (``shared``: by one of several processes that read it, under :meth:`hold_off_writers`)."""
+        return BACKENDS[self.kind].open(self.location, writable=writable, shared=shared)
+
+    def hold_off_writers(self) -> IO | None:
+        """Keep other processes from writing the graph while it is shared: a store's lock, held until closed
+        (None for a file or an endpoint, which need none)."""
+        return hold_off_writers(Path(self.location)) if self.kind == "store" else None
+
+
+def locate(location: str) -> Location:
+    """Where the existing graph ``location`` is, checked as far as can be without opening it (an endpoint is
+    not asked): :class:`StoreError` if there is none, :class:`FormatError` for a file of an unknown format."""
+    kind = backend(location)
+    if BACKENDS[kind].reaches_network:
+        return Location(location, kind, keeps_documents=True)
+    path = existing_graph_path(location)
+    keeps = kind != "file" or rdf_format(path, readable=True).supports_datasets
+    return Location(str(path), kind, keeps_documents=keeps)
+
+
+# ---------------------------------------------------------------- files
 
 
 def rdf_format(path: str | os.PathLike, readable: bool = False) -> ox.RdfFormat:
@@ -75,219 +288,27 @@ def rdf_format(path: str | os.PathLike, readable: bool = False) -> ox.RdfFormat:
     raise FormatError(f"unknown format '{suffix or Path(path).name}' for '{path}'; choose one of {choices}, or a directory for an embedded store")
 
 
-def is_store_dir(path: Path) -> bool:
-    return path.is_dir() and any((path / m).exists() for m in _STORE_MARKERS)
+def dump(graph: Graph, path: str | os.PathLike, fmt: ox.RdfFormat) -> None:
+    """Write ``graph`` as an RDF file: datasets keep one graph per document, triple formats merge them."""
+    if fmt.supports_datasets:
+        _write(Path(path), sorted(graph.quads(), key=_quad_key), fmt)
+    else:
+        _write(Path(path), sorted(graph.triples(), key=_triple_key), fmt)
 
 
-# The files RocksDB makes in a store directory, the first of them (LOG, LOCK) before CURRENT and IDENTITY.
-_ROCKSDB_FILE = re.compile(r"LOG(\.old\.\d+)?|LOCK|CURRENT|IDENTITY|(MANIFEST|OPTIONS)-\d+|\d+\.(log|sst|blob)|.*\.dbtmp")
+def write_triples(path: str | os.PathLike, triples: Iterable[ox.Triple], fmt: ox.RdfFormat) -> None:
+    """Write ``triples`` as an RDF file (a dataset format holds them in its default graph)."""
+    if fmt.supports_datasets:
+        _write(Path(path), sorted((ox.Quad(t.subject, t.predicate, t.object) for t in triples), key=_quad_key), fmt)
+    else:
+        _write(Path(path), sorted(triples, key=_triple_key), fmt)
 
 
-def _being_made(path: Path) -> bool:
-    """Whether a directory holds only RocksDB's files: a store another process is creating right now."""
-    names = [entry.name for entry in path.iterdir()]
-    return bool(names) and all(_ROCKSDB_FILE.fullmatch(name) for name in names)
-
-
-def _open_store(path: Path, create: bool) -> ox.Store:
-    if path.exists() and not path.is_dir():
-        raise StoreError(f"'{path}' is not a directory, so it cannot be an embedded store")
-    if path.is_dir() and not is_store_dir(path) and not _being_made(path) and any(path.iterdir()):
-        raise StoreError(f"'{path}' is a directory that is neither empty nor an Oxigraph store; choose an empty or new directory")
-    if not path.exists() and not create:
-        raise StoreError(f"no graph at '{path}'")
-    try:
-        return ox.Store(str(path))
-    except (OSError, RuntimeError) as e:  # RocksDB reports a damaged store as RuntimeError
-        text = str(e)
-        if "lock" in text.lower():
-            raise StoreError(f"store '{path}' is in use by another process") from None
-        raise StoreError(f"cannot open store '{path}': {text.splitlines()[0] if text else type(e).__name__}") from None
-
-
-def _open_read_only(path: Path) -> tuple[ox.Store, object]:
-    """A store directory this process cannot write, opened read-only, and the lock that keeps writers out meanwhile.
-
-    Oxigraph's read-only mode takes no lock, and reading while another process writes is undefined: a
-    shared lock on the store's LOCK file (where RocksDB takes its own) makes a writer wait its turn.
-    """
-    import fcntl
-
-    lock = None
-    try:
-        lock = open(path / "LOCK", "rb")
-        fcntl.lockf(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except FileNotFoundError:
-        lock = None
-    except OSError:
-        if lock is not None:
-            lock.close()
-        raise StoreError(f"store '{path}' is in use by another process") from None
-    try:
-        return ox.Store.read_only(str(path)), lock
-    except (OSError, RuntimeError) as e:
-        if lock is not None:
-            lock.close()
-        text = str(e)
-        raise StoreError(f"cannot open store '{path}' read-only: {text.splitlines()[0] if text else type(e).__name__}") from None
-
-
-class Graph:
-    """A graph newsgraph reads from or builds into."""
-
-    def __init__(self, store: ox.Store, location: str, file_format: ox.RdfFormat | None = None):
-        self.store = store
-        self.location = location
-        self.file_format = file_format  # set when the graph is written to a file on close
-        self.read_format: ox.RdfFormat | None = None  # set when the graph was read from a file
-        self.base: str | None = None  # the IRI relative IRIs in queries resolve against, by default
-        self.changed = False
-        self._unflushed = 0  # quads written since the store last flushed its memory tables to disk
-        self.lock = None  # the shared lock of a store opened read-only
-
-    # -------------------------------------------------------------- writing
-
-    def has_document(self, doc: str, digest: str) -> bool:
-        """Whether the store already holds this document with this content hash."""
-        quads = self.store.quads_for_pattern(
-            ox.NamedNode(doc), ox.NamedNode(ng("contentHash")), ox.Literal(digest), ox.NamedNode(doc)
-        )
-        return next(iter(quads), None) is not None
-
-    def document_id(self, doc: str) -> str | None:
-        """The id of the article stored as document ``doc``, or None if there is none."""
-        d = ox.NamedNode(doc)
-        found = next(iter(self.store.quads_for_pattern(d, ox.NamedNode(ng("documentId")), None, d)), None)
-        return None if found is None else found.object.value
-
-    def put_document(self, doc: str, quads: Iterable[ox.Quad]) -> None:
-        """Store one document's quads (and their merge) in one transaction, replacing an older version of it."""
-        self.put_ntriples(doc, ntriples(quads))
-
-    def put_ntriples(self, doc: str, data: bytes) -> None:
-        """Store one document's triples, N-Triples as :func:`ntriples` writes them, in its graph ``doc``
-        and in the merge, in one transaction; an older version of the document is replaced."""
-        g = ox.NamedNode(doc)
-        try:
-            if self.store.contains_named_graph(g):
-                self.store.update(replace_update(g, data.decode("utf-8")))
-            else:  # the graph's quads and the merge's triples, parsed and written by Oxigraph alone;
-                # N-Triples escapes line breaks in literals, so each b" .\n" ends a triple
-                named = data.replace(b" .\n", b" %s .\n" % str(g).encode())
-                self.store.load(named + data, format=ox.RdfFormat.N_QUADS)
-            self._unflushed += data.count(b"\n")
-            if self._unflushed >= FLUSH_QUADS and self.file_format is None:
-                self.store.flush()
-                self._unflushed = 0
-        except OSError as e:
-            raise StoreError(f"cannot write to '{self.location}': {e}") from None
-        self.changed = True
-
-    def remove_document(self, doc: str) -> bool:
-        """Remove everything one document contributed; returns whether it was there."""
-        g = ox.NamedNode(doc)
-        if not self.store.contains_named_graph(g):
-            return False
-        self.store.update(remove_update(g))
-        self.changed = True
-        return True
-
-    # -------------------------------------------------------------- reading
-
-    def query(self, sparql: str, **kwargs):
-        """Run SPARQL on Oxigraph's engine; the default graph is the merge of all documents."""
-        return self.store.query(sparql, **kwargs)
-
-    def triples(self) -> Iterable[ox.Triple]:
-        """Every distinct triple, documents' graphs merged."""
-        for q in self.store.quads_for_pattern(None, None, None, MERGED):
-            yield ox.Triple(q.subject, q.predicate, q.object)
-
-    def quads(self) -> Iterable[ox.Quad]:
-        """The quads a dataset holds: the documents' graphs, and default-graph triples no document states."""
-        for q in self.store.quads_for_pattern(None, None, None, None):
-            if q.graph_name == MERGED and self._stated(q):
-                continue  # the merged copy of a document's triple
-            yield q
-
-    def _stated(self, q: ox.Quad) -> bool:
-        """Whether some document's graph states the triple of ``q``."""
-        return any(x.graph_name != MERGED for x in self.store.quads_for_pattern(q.subject, q.predicate, q.object, None))
-
-    def dump(self, path: str | os.PathLike, fmt: ox.RdfFormat) -> None:
-        """Write the graph as RDF: datasets keep one graph per document, triple formats merge them."""
-        atomic_write(Path(path), lambda f: self._serialize(f, fmt))
-
-    def serialize(self, fmt: ox.RdfFormat) -> bytes:
-        import io
-
-        buf = io.BytesIO()
-        self._serialize(buf, fmt)
-        return buf.getvalue()
-
-    def _serialize(self, out, fmt: ox.RdfFormat) -> None:
-        prefixes = {k: v for k, v in PREFIXES.items()} if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
-        if fmt.supports_datasets:
-            quads = sorted(self.quads(), key=_quad_key)
-            ox.serialize(quads, out, fmt, prefixes=prefixes) if prefixes else ox.serialize(quads, out, fmt)
-        else:
-            triples = sorted(self.triples(), key=_triple_key)
-            ox.serialize(triples, out, fmt, prefixes=prefixes) if prefixes else ox.serialize(triples, out, fmt)
-
-    def __len__(self) -> int:
-        return self.statements()
-
-    def statements(self, fmt: ox.RdfFormat | None = None) -> int:
-        """How many statements the graph holds as a file of format ``fmt`` (default: the file it is written
-        to or was read from): quads for a dataset format, triples for others. A store or an endpoint
-        counts its triples (the merge, as a query of the default graph counts them)."""
-        fmt = fmt or self.file_format or self.read_format
-        triples = self._count(_COUNT_TRIPLES)
-        if fmt is None or not fmt.supports_datasets:
-            return triples
-        # What dump() writes: the documents' quads, and the merge's triples that no document states.
-        return self._count(_COUNT_NAMED) + triples - self._count(_COUNT_STATED)
-
-    def _count(self, sparql: str) -> int:
-        return int(next(iter(self.query(sparql)))["n"].value)
-
-    # ------------------------------------------------------------ lifecycle
-
-    def close(self) -> None:
-        """Finish: write the file for file targets; flush a store and let go of it, which unlocks it."""
-        try:
-            if self.file_format is not None:
-                self.dump(self.location, self.file_format)
-            elif self.store is not None:
-                try:
-                    self.store.flush()
-                except OSError:
-                    pass
-                self.store = None  # the directory stays locked while any reference to the Store lives
-        finally:
-            if self.lock is not None:
-                self.lock.close()
-                self.lock = None
-
-    def abandon(self) -> None:
-        """Let go without writing anything: after a failed build a file target stays as it was, and unlocked."""
-        self.file_format = None
-        self.store = None
-        if self.lock is not None:
-            self.lock.close()
-            self.lock = None
-
-    def __enter__(self) -> "Graph":
-        return self
-
-    def __exit__(self, exc_type, *_):
-        if exc_type is None:
-            self.close()
-
-
-def ntriples(quads: Iterable[ox.Quad]) -> bytes:
-    """The triples of ``quads`` as N-Triples, one per line, as :meth:`Graph.put_ntriples` takes them."""
-    return ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES)
+def _write(path: Path, statements: list[ox.Quad] | list[ox.Triple], fmt: ox.RdfFormat) -> None:
+    if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+        atomic_write(path, lambda f: ox.serialize(statements, f, fmt, prefixes=dict(PREFIXES)))
+    else:
+        atomic_write(path, lambda f: ox.serialize(statements, f, fmt))
 
 
 def _quad_key(q: ox.Quad):
@@ -324,31 +345,9 @@ def _umask() -> int:
     return mask
 
 
-def open_target(location: str, update_url: str | None = None) -> Graph:
-    """A graph to build into: an RDF file (by suffix), a store directory (no suffix, or a trailing slash),
-    or the ``http(s)://`` URL of a SPARQL endpoint (its update endpoint found by convention or given)."""
-    from .remote import RemoteGraph, is_endpoint
-
-    if is_endpoint(location):
-        return RemoteGraph(location, update_url=update_url, writable=True)
-    if update_url is not None:
-        raise FormatError(f"an update URL goes with a SPARQL endpoint, and '{location}' is not an http(s) URL")
-    if location == "-":
-        raise FormatError("cannot build into '-': name an RDF file (.ttl .nt .nq .trig .jsonld) or a directory for an embedded store")
-    path = Path(location)
-    if path.is_dir() or not path.suffix or location.endswith(("/", os.sep)):
-        return Graph(_open_store(path, create=True), location)
-    fmt = rdf_format(path)
-    graph = Graph(ox.Store(), location, file_format=fmt)
-    graph.lock = _lock_output(path)
-    return graph
-
-
 def _lock_output(path: Path):
     """Hold ``.NAME.lock`` beside an output file while a build writes it, so a second build is refused, as a store
     refuses it, rather than one overwriting the other's documents; the lock file goes when the build closes."""
-    import fcntl
-
     lock_path = path.absolute().parent / f".{path.name}.lock"
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -381,63 +380,6 @@ class _OutputLock:
         except OSError:
             pass
         self.file.close()
-
-
-def location_iri(path: Path) -> str:
-    """The ``file://`` URL of a graph file, or of a store directory (with its trailing slash, so that ``<x>`` is inside it)."""
-    iri = path.absolute().as_uri()
-    return iri + "/" if path.is_dir() and not iri.endswith("/") else iri
-
-
-def existing_graph_path(location: str) -> Path:
-    """The path of a graph that must exist: an RDF file, or a directory that is an Oxigraph store."""
-    path = Path(location)
-    if not path.exists():
-        raise StoreError(f"no graph at '{location}'")
-    if path.is_dir() and not is_store_dir(path):
-        raise StoreError(f"'{location}' is a directory but not an Oxigraph store")
-    return path
-
-
-def open_source(location: str, writable: bool = False) -> Graph:
-    """An existing graph to read: a store directory, an RDF file, or the ``http(s)://`` URL of a SPARQL endpoint.
-
-    A store directory this process may not write is opened read-only (unless ``writable``, for a change).
-    """
-    from .remote import RemoteGraph, is_endpoint
-
-    if is_endpoint(location):
-        return RemoteGraph(location)
-    path = existing_graph_path(location)
-    if path.is_dir():
-        if not writable and not os.access(path, os.W_OK):
-            store, lock = _open_read_only(path)
-            graph = Graph(store, location)
-            graph.lock = lock
-        else:
-            graph = Graph(_open_store(path, create=False), location)
-        graph.base = location_iri(path)
-        return graph
-    fmt = rdf_format(path, readable=True)
-    if fmt == ox.RdfFormat.RDF_XML:
-        _refuse_doctype(path)
-    store = ox.Store()
-    base = location_iri(path)  # a relative IRI in the file is relative to the file, as RDF parsers resolve it
-    try:
-        if fmt.supports_datasets:
-            store.load(path=str(path), format=fmt, base_iri=base)
-            store.extend([ox.Quad(q.subject, q.predicate, q.object, MERGED)
-                          for q in store.quads_for_pattern(None, None, None, None) if q.graph_name != MERGED])
-        else:
-            store.load(path=str(path), format=fmt, to_graph=ox.DefaultGraph(), base_iri=base)
-    except SyntaxError as e:
-        raise StoreError(f"'{location}' is not valid {fmt.name}: {str(e).splitlines()[0]}") from None
-    except (OSError, ValueError) as e:
-        raise StoreError(f"cannot read '{location}': {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
-    graph = Graph(store, location)
-    graph.read_format = fmt
-    graph.base = base
-    return graph
 
 
 def _refuse_doctype(path: Path) -> None:

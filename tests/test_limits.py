@@ -26,8 +26,8 @@ def stored_texts(path: Path) -> dict[str, str]:
     graph = open_source(str(path))
     try:
         rows = graph.query("SELECT ?id ?h WHERE { GRAPH ?d { ?d ng:documentId ?id ; ng:contentHash ?h } }",
-                           prefixes={"ng": NG})
-        return {r["id"].value: r["h"].value for r in rows}
+                           prefixes={"ng": NG}).rows
+        return {doc_id.value: digest.value for doc_id, digest in rows}
     finally:
         graph.close()
 

@@ -154,6 +154,46 @@ def test_terms_reach_the_server_intact(oxigraph):
     assert back == {q.object for q in quads}
 
 
+# ------------------------------------------------------------------ one interface, three backends
+
+ANSWERS = [  # (query, options): each backend must give the same Result
+    ("SELECT ?s ?o ?label WHERE { ?s ng:captured ?o OPTIONAL { ?o rdfs:label ?label } } ORDER BY ?s ?o ?label", {}),
+    ("SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o", {"max_rows": 3}),
+    ("ASK { ?s ng:metWith ?o }", {}),
+    ("ASK { ?s ng:metWith ?s }", {}),
+    ("CONSTRUCT { ?s ng:captured ?o } WHERE { ?s ng:captured ?o }", {}),
+    ("CONSTRUCT WHERE { ?s ?p ?o }", {"max_rows": 2}),
+    ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {"default_graphs": [doc_iri("river")]}),
+    ("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g", {"named_graphs": [doc_iri("harbour")]}),
+]
+
+
+def _answer(result) -> tuple:
+    triples = None if result.triples is None else len(result.triples) if result.truncated else set(result.triples)
+    return result.kind, result.variables, result.rows, result.boolean, triples, result.truncated
+
+
+def test_the_three_backends_answer_alike_with_newsgraph_results(oxigraph, tmp_path):
+    from newsgraph.resources import PREFIXES
+    from newsgraph.results import Result
+
+    graphs = {"endpoint": oxigraph.query_url, "store": str(tmp_path / "store"), "file": str(tmp_path / "g.nq")}
+    for location in graphs.values():
+        write_documents(location, handmade_documents())
+    opened = {kind: open_source(location) for kind, location in graphs.items()}
+    try:
+        for sparql, options in ANSWERS:
+            answers = {kind: g.query(sparql, prefixes=PREFIXES, **options) for kind, g in opened.items()}
+            assert all(type(a) is Result for a in answers.values())
+            assert _answer(answers["endpoint"]) == _answer(answers["store"]) == _answer(answers["file"]), sparql
+            assert answers["file"].rows or answers["file"].kind != "select", sparql  # each query finds something
+        truncated = opened["file"].query("CONSTRUCT WHERE { ?s ?p ?o }", max_rows=2)
+        assert truncated.truncated and len(truncated.triples) == 2
+    finally:
+        for g in opened.values():
+            g.close()
+
+
 # ------------------------------------------------------------------ reading through the CLI
 
 

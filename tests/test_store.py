@@ -1,6 +1,7 @@
 """The embedded Oxigraph store: incremental builds, replacement, refusal, locking."""
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 
@@ -244,3 +245,77 @@ def test_a_dataset_counts_default_graph_triples_no_document_states(tmp_path):
     graph = open_source(str(path))
     assert len(graph) == len(every) + 1 == sum(1 for _ in graph.quads())
     assert graph.statements(ox.RdfFormat.TURTLE) == len({q.triple for q in every}) + 1
+
+
+# ------------------------------------------------------------------ the backend table
+
+
+@pytest.mark.parametrize("location, create, kind", [
+    ("http://127.0.0.1:7878/query", False, "endpoint"),
+    ("HTTPS://example.org/sparql", True, "endpoint"),
+    ("graph.ttl", False, "file"),
+    ("graph.ttl", True, "file"),
+    ("store", True, "store"),
+    ("store/", True, "store"),
+    ("store", False, "file"),  # a graph to read must be there: a missing one is reported as a file would be
+    ("-", True, "file"),  # which refuses it
+])
+def test_one_table_picks_the_backend(location, create, kind):
+    from newsgraph.store import backend
+
+    assert backend(location, create=create) == kind
+
+
+def test_an_existing_directory_is_a_store_whatever_its_name(tmp_path):
+    from newsgraph.store import backend
+
+    (tmp_path / "odd.ttl").mkdir()
+    assert backend(str(tmp_path / "odd.ttl")) == backend(str(tmp_path / "odd.ttl"), create=True) == "store"
+
+
+def test_every_backend_offers_the_whole_interface(tmp_path):
+    from newsgraph.store import BACKENDS, Graph
+
+    methods = {name for name, value in vars(Graph).items() if callable(value) and
+               (not name.startswith("_") or name in ("__len__", "__enter__", "__exit__"))}
+    assert {"query", "put_ntriples", "remove_document", "statements", "close"} <= methods
+    for backend in BACKENDS.values():
+        missing = [m for m in sorted(methods) if not callable(getattr(backend, m, None))]
+        assert not missing, f"{backend.__name__} lacks {missing}"
+        assert isinstance(backend.reaches_network, bool)
+        assert all(callable(getattr(backend, m, None)) for m in ("claims", "create", "open"))
+    for location in (str(tmp_path / "s"), str(tmp_path / "g.nq"), str(tmp_path / "g.ttl")):
+        graph = open_target(location)
+        for attribute in Graph.__annotations__:
+            assert hasattr(graph, attribute), (location, attribute)
+        assert graph.keeps_documents == (not location.endswith(".ttl"))
+        graph.close()
+
+
+def test_queries_answer_with_newsgraph_results_and_one_line_errors(handmade_store):
+    from newsgraph.errors import QueryError
+    from newsgraph.results import Result
+
+    graph = open_source(str(handmade_store))
+    try:
+        assert type(graph.query("ASK { ?s ?p ?o }")) is Result
+        with pytest.raises(QueryError, match="^invalid SPARQL: ") as bad:
+            graph.query("SELEC * WHERE { ?s ?p ?o }")
+        assert "\n" not in str(bad.value)
+        with pytest.raises(QueryError, match="^invalid graph IRI: "):
+            graph.query("ASK { ?s ?p ?o }", default_graphs=["not an IRI"])
+    finally:
+        graph.close()
+
+
+def test_locate_finds_a_graph_without_opening_it(tmp_path, handmade_store):
+    from newsgraph.store import locate
+
+    where = locate(str(handmade_store))
+    assert (where.kind, where.keeps_documents, where.reaches_network) == ("store", True, False)
+    assert pickle.loads(pickle.dumps(where)) == where  # it goes to the server's workers
+    (tmp_path / "g.ttl").write_text("")
+    assert not locate(str(tmp_path / "g.ttl")).keeps_documents
+    assert locate("http://127.0.0.1:1/query").reaches_network  # not asked: nothing listens there
+    with pytest.raises(StoreError, match="no graph at"):
+        locate(str(tmp_path / "missing.nq"))

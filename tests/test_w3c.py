@@ -1,7 +1,7 @@
 """The W3C SPARQL 1.1 test suites, run through newsgraph's own code paths.
 
 * Query evaluation (``mf:QueryEvaluationTest``, ``mf:CSVResultFormatTest``): each test's data in a
-  :class:`newsgraph.store.Graph`, the query through :func:`newsgraph.query.run` with the query file's URL as
+  :class:`newsgraph.embedded.OxigraphGraph`, the query through :func:`newsgraph.query.run` with the query file's URL as
   base, the answer compared with the expected one; then what the writers of ``newsgraph query --format``
   print, parsed back, for the expected file's format; and ``newsgraph query`` itself (``CliRunner``) where
   the test's data is one file the CLI can open.
@@ -32,7 +32,7 @@ import pytest
 import w3c
 from newsgraph.errors import QueryError
 from newsgraph.query import render, run
-from newsgraph.store import Graph
+from newsgraph.embedded import OxigraphGraph
 
 if not w3c.available():
     pytest.skip(f"the W3C SPARQL 1.1 test suites are not at {w3c.SUITES}", allow_module_level=True)
@@ -63,9 +63,9 @@ def query_text(case: w3c.Case) -> str:
     return case.query.read_text(encoding="utf-8")
 
 
-def graph(case: w3c.Case) -> Graph:
+def graph(case: w3c.Case) -> OxigraphGraph:
     """The test's dataset as a graph newsgraph queries (loaded once per set of data files)."""
-    return Graph(w3c.dataset(case.data, case.graph_data), str(case.query.parent))
+    return OxigraphGraph(w3c.dataset(case.data, case.graph_data), str(case.query.parent))
 
 
 @lru_cache(maxsize=None)
@@ -207,13 +207,13 @@ def empty_graph(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("case", params([c for c in QUERY_SYNTAX if c.kind.startswith("Positive")]))
 def test_positive_query_syntax(case):
-    run(Graph(ox.Store(), str(case.query)), query_text(case), base=case.query.as_uri())
+    run(OxigraphGraph(ox.Store(), str(case.query)), query_text(case), base=case.query.as_uri())
 
 
 @pytest.mark.parametrize("case", params([c for c in QUERY_SYNTAX if c.kind.startswith("Negative")]))
 def test_negative_query_syntax(cli, empty_graph, case):
     with pytest.raises(QueryError) as refused:
-        run(Graph(ox.Store(), str(case.query)), query_text(case), base=case.query.as_uri())
+        run(OxigraphGraph(ox.Store(), str(case.query)), query_text(case), base=case.query.as_uri())
     assert "\n" not in str(refused.value).strip()
     line = cli.fail("query", empty_graph, "-f", case.query)
     assert line.startswith("Error: "), line
