@@ -351,6 +351,12 @@ class Mentions:
         for c in tok.children:
             if c.dep_ == "conj":
                 found += [m for m in self.mentions_of(c, depth + 1, owner_classes) if m not in found]
+            elif c.dep_ == "prep" and c.lower_ == "including" and tok.tag_ == "NNS":
+                # "arrested 11 leaders of X, including its spokesman, Y": the named members too
+                # (a name, or a role with its name beside it; "including the security chief of X" is not X)
+                found += [m for p in c.children if p.dep_ == "pobj"
+                          for m in (self.mentions_of(p, depth + 1, owner_classes) if p.i in self.by_token
+                                    else self._person_beside(p)) if m not in found]
         if found and tok.pos_ == "PROPN":
             found = self._flat_coordination(tok, depth) + [m for m in found]
         return list(dict.fromkeys(found))
@@ -423,11 +429,19 @@ class Mentions:
             if owners or lemma not in self.ex.titles:
                 return owners
         elif lemma in self.ex.place_nouns and tok.pos_ == "NOUN":
-            return self._place_itself(tok, depth) or self._owners(tok, depth)
-        elif lemma in self.ex.facilities and tok.pos_ == "NOUN":
+            return self._place_itself(tok, depth) or (
+                (lemma in self.ex.facilities or low in self.ex.facilities) and self._site(tok, depth)) or self._owners(tok, depth)
+        elif (lemma in self.ex.facilities or low in self.ex.facilities) and tok.pos_ == "NOUN":
             named = self._place_itself(tok, depth)  # "the Imam Ali shrine"; "X's plant" is not X
             if named:
                 return named
+            site = self._site(tok, depth)
+            if site:
+                return site
+        if lemma in lex["site_nouns"] and tok.pos_ == "NOUN":
+            site = self._site(tok, depth)  # "overran army posts at X"
+            if site:
+                return site
         for c in tok.children:
             if c.dep_ == "appos":
                 m = self.by_token.get(c.i)
@@ -556,6 +570,18 @@ class Mentions:
 
     def _in_headline(self, tok: Token) -> bool:
         return self._sentence_of(tok) == 0 and len(self.sents) > 1 and _title_case(self.sents[0])
+
+    def _site(self, facility: Token, depth: int) -> list[Mention]:
+        """"overran an army base at X", "seized the posts at X and Y": a facility taken names its place.
+
+        Only the object of a verb, and only "at": "in X" says where the thing stands, not what was taken.
+        """
+        if facility.dep_ not in _OBJECT_DEPS or facility.head.pos_ != "VERB":
+            return []
+        end = max(t.i for t in facility.subtree)  # the phrase may hang on the verb, right after the object
+        at = [p for c in [*facility.children, *(c for c in facility.head.children if c.i == end + 1)]
+              if c.dep_ == "prep" and c.lower_ == "at" for p in c.children if p.dep_ == "pobj"]
+        return [m for p in at for m in self.mentions_of(p, depth + 1) if m.cls == "Location"]
 
     def _place_itself(self, tok: Token, depth: int) -> list[Mention]:
         """The place a place noun names: "the Moslem enclave of Zepa" is Zepa, "the town, Bor," is Bor."""
