@@ -411,6 +411,10 @@ class Mentions:
             named = self._unrecognised_name(tok)  # "the Halden Guard": a name, though "guard" is a group noun
             if named:
                 return named
+        if lemma in lex["citizen_nouns"] and tok.pos_ == "NOUN":
+            # "Kenyan national X", "a Kenyan citizen, X,": the person, never the country
+            return [m for c in [tok.head] * (tok.dep_ == "compound") + [c for c in tok.children if c.dep_ == "appos"]
+                    for m in [self.by_token.get(c.i)] if m is not None and m.cls == "Person"]
         if lemma in self.ex.group_nouns or low in self.ex.group_nouns:
             if tok.dep_ == "appos" and tok.head != tok and tok.head.dep_ != "appos":
                 named = self._mentions_of_one(tok.head, depth + 1) if tok.head.pos_ == "PROPN" else [

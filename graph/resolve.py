@@ -174,7 +174,7 @@ def strip_modifiers(words: list[str]) -> list[str]:
     return out
 
 
-_NAME_WORD = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?")
+_NAME_WORD = re.compile(r"(?:[a-z]{1,3}-)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?|bin|ibn|bint|al|el|de|da|van|von|der|ould|ag")  # "al-Tamimi", "bin"
 
 
 def _person_like(m: Mention, places: bool = True) -> bool:
