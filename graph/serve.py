@@ -46,6 +46,7 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
+from functools import lru_cache
 from http import HTTPStatus
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -56,6 +57,7 @@ from werkzeug.wrappers import Request, Response
 
 from .errors import FormatError, NewsgraphError, QueryError, StoreError
 from .limits import DEFAULT_MEMORY
+from .pages import asset, csp_hash, fill
 from .resources import PREFIXES
 
 DEFAULT_PORT = 7878
@@ -86,7 +88,6 @@ FORMAT_PARAM = {
     "ntriples": (None, "application/n-triples"), "nt": (None, "application/n-triples"),
 }
 TRUNCATED = "Newsgraph-Truncated"
-_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 _NETWORK_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; "
                 "font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
@@ -722,11 +723,12 @@ class App:
         mode = "read-write (SPARQL Update allowed)" if self.settings.allow_update else "read-only"
         options = "".join(f'<option value="{f}">{f}</option>' for f in ("table", "json", "xml", "csv", "tsv", "turtle", "ntriples"))
         prefixes = " ".join(f"{p}:" for p in PREFIXES)
-        body = _PAGE % {"name": html.escape(self.name), "mode": mode, "options": options,
-                        "prefixes": html.escape(prefixes), "timeout": f"{self.settings.timeout:g}",
-                        "rows": self.settings.max_rows, "example": html.escape(_EXAMPLE)}
+        body = fill(asset("query.html"), {
+            "NAME": html.escape(self.name), "MODE": mode, "OPTIONS": options, "PREFIXES": html.escape(prefixes),
+            "TIMEOUT": f"{self.settings.timeout:g}", "ROWS": str(self.settings.max_rows),
+            "EXAMPLE": html.escape(asset("query.rq").rstrip("\n")), "CSS": asset("query.css")})
         response = Response(body, content_type="text/html; charset=utf-8")
-        response.headers["Content-Security-Policy"] = _PAGE_CSP
+        response.headers["Content-Security-Policy"] = _page_csp()
         return response
 
     def network(self) -> Response:
@@ -744,6 +746,13 @@ class App:
         response = Response(body, status=status, content_type=media)
         response.headers.update(headers)
         return response
+
+
+@lru_cache(maxsize=1)
+def _page_csp() -> str:
+    """The query page's Content-Security-Policy: no script, only its own style sheet ('unsafe-inline' for old browsers)."""
+    return (f"default-src 'none'; style-src {csp_hash(asset('query.css'))} 'unsafe-inline'; form-action 'self'; "
+            "base-uri 'none'; frame-ancestors 'none'")
 
 
 def _base(request: Request) -> str:
@@ -771,36 +780,6 @@ def _plain(status: int, message: str, allow: str | None = None) -> Response:
     if allow:
         response.headers["Allow"] = allow
     return response
-
-
-_EXAMPLE = """SELECT ?who ?relation ?whom WHERE {
-  ?s ?p ?o . VALUES ?p { ng:captured ng:metWith ng:alliedTo }
-  ?s rdfs:label ?who . ?o rdfs:label ?whom .
-  BIND(STRAFTER(STR(?p), "#") AS ?relation)
-}
-ORDER BY ?who ?relation ?whom
-LIMIT 100"""
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>newsgraph: %(name)s</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body { font: 15px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }
-textarea { width: 100%%; height: 14em; font: 13px/1.4 ui-monospace, monospace; box-sizing: border-box; }
-code { background: #f3f3f3; padding: 0 .2em; } .note { color: #666; font-size: 90%%; }
-</style></head>
-<body>
-<h1>newsgraph: %(name)s</h1>
-<p>A SPARQL 1.1 endpoint at <code>/sparql</code>, %(mode)s. Queries are stopped after %(timeout)s s and
-cut at %(rows)s rows. <a href="network">The graph as a network</a>.</p>
-<form method="post" action="sparql">
-<textarea name="query" spellcheck="false" aria-label="SPARQL query">%(example)s</textarea>
-<p><label>Result format <select name="format">%(options)s</select></label> <button type="submit">Run query</button></p>
-</form>
-<p class="note">Predeclared prefixes: %(prefixes)s. SERVICE and LOAD are refused; FROM and FROM NAMED
-name graphs of this dataset only (each document is a named graph; the default graph is their merge).</p>
-</body></html>
-"""
 
 
 # ================================================================ serving

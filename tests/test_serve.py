@@ -23,6 +23,7 @@ import pytest
 
 from conftest import ARTICLES, HANDMADE_ENTITIES, NG, handmade_documents, write_documents
 from newsgraph.errors import StoreError
+from newsgraph.pages import csp_hash
 
 CAPTURED = f"SELECT ?s ?o WHERE {{ ?s <{NG}captured> ?o }} ORDER BY ?s ?o"
 ENTITY = "https://w3id.org/newsgraph/entity/"
@@ -563,6 +564,9 @@ def test_pages(serving, tmp_path):
     page = body.decode()
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert "default-src 'none'" in headers["Content-Security-Policy"]
+    style = re.search(r"<style>(.*?)</style>", page, re.S).group(1)
+    style_src = re.search(r"style-src ([^;]*)", headers["Content-Security-Policy"]).group(1).split()
+    assert csp_hash(style) in style_src and "script-src" not in headers["Content-Security-Policy"]
     assert "a&lt;b&gt;&amp;c.ttl" in page and "a<b>" not in page
     assert '<form method="post" action="sparql">' in page
     assert not re.search(r"""(src|href|action)=["']?(https?:)?//""", page)  # nothing from elsewhere
