@@ -57,6 +57,7 @@ from werkzeug.wrappers import Request, Response
 
 from .errors import FormatError, NewsgraphError, QueryError, StoreError
 from .limits import DEFAULT_MEMORY
+from .net import is_loopback
 from .pages import asset, csp_hash, fill
 from .resources import PREFIXES
 
@@ -852,7 +853,7 @@ class Server:
         self.port = self.server.effective_port
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{self.port}/sparql"
-        self.loopback = _loopback(host)
+        self.loopback = is_loopback(host)
         if self.loopback:
             names = {shown.lower(), "localhost", "127.0.0.1", "[::1]"}
             self.app.allowed_hosts = frozenset({f"{n}:{self.port}" for n in names} | ({*names} if self.port == 80 else set()))
@@ -871,17 +872,6 @@ class Server:
         if self._lock is not None:
             self._lock.close()
             self._lock = None
-
-
-def _loopback(host: str) -> bool:
-    import ipaddress
-
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def serve(location: str, host: str = "127.0.0.1", port: int = DEFAULT_PORT, settings: Settings | None = None,
