@@ -5,7 +5,8 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import FormatError, NewsgraphError
-from .store import RDF_FORMATS, Graph, atomic_write, rdf_format
+from .files import atomic_write
+from .store import RDF_FORMATS, Graph, rdf_format
 
 NETWORK_FORMATS = ("html", "graphml", "gexf")
 EXPORT_FORMATS = (*RDF_FORMATS, *NETWORK_FORMATS)

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
 import pyoxigraph as ox
 
 from .errors import FormatError, StoreError
+from .files import atomic_write
 from .resources import PREFIXES, ng
 
 RDF_FORMATS: dict[str, ox.RdfFormat] = {
@@ -296,32 +296,6 @@ def _quad_key(q: ox.Quad):
 
 def _triple_key(t: ox.Triple):
     return (str(t.subject), str(t.predicate), str(t.object))
-
-
-def atomic_write(path: Path, write) -> None:
-    path = path.absolute()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as e:
-        raise StoreError(f"cannot write '{path}': {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; an export should not be
-        os.replace(tmp, path)
-    except OSError as e:
-        os.unlink(tmp)
-        raise StoreError(f"cannot write '{path}': {e.strerror or e}") from None
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def open_target(location: str, update_url: str | None = None) -> Graph:
