@@ -37,3 +37,7 @@ class StoreError(NewsgraphError):
 
 class ModelError(NewsgraphError):
     """A spaCy model that cannot be loaded."""
+
+
+class WorkerError(NewsgraphError):
+    """A worker process cannot start (its ``setup()`` failed); the message says why."""

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from .errors import NewsgraphError
+from .errors import NewsgraphError, WorkerError
 
 PRELOAD = "newsgraph.preload"
 _PREFETCH = 2  # batches sent to a worker before it has finished the first: it never waits for the next
@@ -47,10 +47,6 @@ class Failed:
     """An item the job gave up on, or that was given up on."""
 
     reason: str
-
-
-class WorkerError(NewsgraphError):
-    """A worker cannot start (its ``setup()`` failed); the message says why."""
 
 
 # ------------------------------------------------------------------ worker side
