@@ -39,7 +39,8 @@ def export(graph: Graph, out: str, relations: Iterable[str] = (), focus: str | N
 
         result = run(graph, construct, timeout=timeout, base=base)
         if result.kind != "graph":
-            raise NewsgraphError("--query must be a CONSTRUCT or DESCRIBE query: its triples are what gets drawn")
+            raise NewsgraphError("the query to draw must be a CONSTRUCT or DESCRIBE query: its triples are what gets drawn",
+                                 setting="construct")
         triples = result.triples
     g = nxgraph.restrict(nxgraph.to_networkx(graph), relations=relations, focus=focus, depth=depth, triples=triples)
     if fmt == "html":

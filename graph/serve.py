@@ -59,11 +59,11 @@ from .errors import FormatError, NewsgraphError, QueryError, StoreError
 from .limits import DEFAULT_MEMORY
 from .net import is_loopback
 from .pages import asset, csp_hash, fill
+from .query import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT
 from .resources import PREFIXES
 
+DEFAULT_HOST = "127.0.0.1"  # loopback: only this machine can reach the server
 DEFAULT_PORT = 7878
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_ROWS = 100_000
 DEFAULT_WORKERS = 2
 MAX_BODY = 64 << 20  # an update from a build carries a batch of documents
 START_TIMEOUT = 600.0  # seconds a worker may take to load its graph
@@ -133,7 +133,7 @@ class _OutOfMemory(Exception):
     pass
 
 
-_NO_MEMORY = "the query ran out of memory: it needs more than the {} MB a query may use here (newsgraph serve --memory)"
+_NO_MEMORY = "the query ran out of memory: it needs more than the {} MB a query may use here"
 
 
 class _Worker:
@@ -328,7 +328,7 @@ class Pool:
         try:
             w = lane.get(timeout=max(deadline - time.monotonic(), 0))
         except queue.Empty:
-            raise QueryError(f"stopped after {timeout:g} s, the server's time limit (newsgraph serve --timeout), "
+            raise QueryError(f"stopped after {timeout:g} s, the server's time limit, "
                              "waiting for a free worker: the server is busy") from None
         if w is not None and not w.ready:  # a replacement still opening the graph
             try:
@@ -358,7 +358,7 @@ class Pool:
         if isinstance(e, _Retire):
             return _Answered(e.reply)
         if isinstance(e, _Overtime):
-            return QueryError(f"stopped after {timeout:g} s, the server's time limit (newsgraph serve --timeout)")
+            return QueryError(f"stopped after {timeout:g} s, the server's time limit")
         if isinstance(e, _OutOfMemory):
             return StoreError(_NO_MEMORY.format(self.memory) + "; its worker has been restarted")
         if isinstance(e, (EOFError, OSError)):
@@ -677,10 +677,10 @@ class App:
         from .query import check_update, with_dataset
 
         if not self.settings.allow_update:
-            return _plain(403, "this server is read-only; start it with --allow-update to accept SPARQL updates")
+            return _plain(403, "this server is read-only: it was not started to accept SPARQL updates")
         origin = request.headers.get("Origin")
         if origin and origin != f"{request.scheme}://{request.host}" and self.settings.cors not in ("*", origin):
-            return _plain(403, f"an update from a page of {origin} is refused (see newsgraph serve --cors)")
+            return _plain(403, f"an update from a page of {origin} is refused: the server lets no page of that origin write")
         try:
             check_update(text)
             rewrite = with_dataset(text, request.values.getlist("using-graph-uri"),
@@ -817,15 +817,15 @@ def _source(location: str, allow_update: bool) -> _Source:
     if allow_update:
         fmt = rdf_format(path, readable=True)
         if fmt not in (RDF_FORMATS["nq"], RDF_FORMATS["trig"]):  # a file of triples cannot keep documents apart
-            raise FormatError(f"--allow-update needs a store directory or a .nq or .trig file, which keep each document's "
-                              f"graph, not '{location}'")
+            raise FormatError(f"updates need a store directory or a .nq or .trig file, which keep each document's "
+                              f"graph, not '{location}'", setting="allow_update")
     return _Source(str(path), is_store=False, writable=allow_update)
 
 
 class Server:
     """A running endpoint: ``url`` is its ``/sparql``; :meth:`run` serves until :meth:`close`."""
 
-    def __init__(self, location: str, host: str = "127.0.0.1", port: int = DEFAULT_PORT, settings: Settings | None = None):
+    def __init__(self, location: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, settings: Settings | None = None):
         import logging
 
         from waitress.server import create_server
@@ -874,7 +874,7 @@ class Server:
             self._lock = None
 
 
-def serve(location: str, host: str = "127.0.0.1", port: int = DEFAULT_PORT, settings: Settings | None = None,
+def serve(location: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, settings: Settings | None = None,
           on_ready: Callable[[Server], None] | None = None) -> None:
     """Serve ``location`` (a file or store directory) until interrupted or terminated."""
     import signal
