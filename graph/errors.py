@@ -16,7 +16,19 @@ def one_line(text: str) -> str:
 
 
 class NewsgraphError(Exception):
-    """Root of every error newsgraph reports to its user."""
+    """Root of every error newsgraph reports to its user.
+
+    ``setting`` names the parameter of the library call that would change the
+    outcome (``"timeout"``, ``"max_chars"``, ``"allow_update"`` ...), so a front
+    end can say how to set it there: the command line names its option. The
+    message itself names no option.
+
+    >>> QueryError("query stopped after 30 s", setting="timeout")
+    """
+
+    def __init__(self, message: str, setting: str | None = None):
+        super().__init__(message)
+        self.setting = setting
 
 
 class InputError(NewsgraphError):
@@ -43,3 +55,7 @@ def first_line(e: BaseException) -> str:
     """The first line of an exception's message, or its type's name when it has none."""
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
+
+
+class WorkerError(NewsgraphError):
+    """A worker process cannot start (its ``setup()`` failed); the message says why."""

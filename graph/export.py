@@ -5,7 +5,8 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import FormatError, NewsgraphError
-from .store import RDF_FORMATS, Graph, atomic_write, dump, rdf_format, write_triples
+from .files import atomic_write
+from .store import RDF_FORMATS, Graph, dump, rdf_format, write_triples
 
 NETWORK_FORMATS = ("html", "graphml", "gexf")
 EXPORT_FORMATS = (*RDF_FORMATS, *NETWORK_FORMATS)
@@ -38,7 +39,8 @@ def export(graph: Graph, out: str, relations: Iterable[str] = (), focus: str | N
 
         result = run(graph, construct, timeout=timeout, base=base)
         if result.kind != "graph":
-            raise NewsgraphError("--query must be a CONSTRUCT or DESCRIBE query: its triples are what gets drawn")
+            raise NewsgraphError("the query to draw must be a CONSTRUCT or DESCRIBE query: its triples are what gets drawn",
+                                 setting="construct")
         triples = result.triples
     g = nxgraph.restrict(nxgraph.to_networkx(graph), relations=relations, focus=focus, depth=depth, triples=triples)
     if fmt == "html":

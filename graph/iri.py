@@ -1,6 +1,8 @@
 """The one place newsgraph mints IRIs, and cleans text for RDF literals.
 
-Every IRI is ``BASE + kind + "/" + slug(name)``. The slug algorithm is part of
+Every IRI is the prefix of its kind (``doc:``, ``entity:``, ``mention:``,
+``assertion:``, declared once in :data:`newsgraph.resources.PREFIXES`) followed
+by ``slug(name)``. The slug algorithm is part of
 the project's contract (the same name gives the same IRI in every release), so
 it is spelt out here and pinned by tests:
 
@@ -46,7 +48,9 @@ import hashlib
 import re
 import unicodedata
 
-BASE = "https://w3id.org/newsgraph/"
+from .resources import PREFIXES
+
+KINDS = ("doc", "entity", "mention", "assertion")  # what is minted, each under its own prefix
 
 _MAX_SLUG = 100  # longer slugs are shortened ...
 _CUT = 80  # ... to this many characters plus "-" and a hash
@@ -58,7 +62,6 @@ _INVISIBLE = re.compile(
     "\u200e\u200f\u202a-\u202e\u2066-\u2069\u200b-\u200d\u2060\ufeff]"
 )
 _WHITESPACE = re.compile(r"\s+")
-_KIND = re.compile(r"[a-z][a-z0-9-]*")
 _ASCII_KEPT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.~")
 
 # Non-ASCII characters a slug may hold unescaped: RFC 3987 ``ucschar`` that are
@@ -78,15 +81,15 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 def mint(kind: str, name: str) -> str:
     """Return the IRI of the thing of ``kind`` called ``name``.
 
-    ``kind`` is a fixed word chosen by the code (``entity``, ``doc``,
-    ``assertion``, ...); ``name`` may be anything.
+    ``kind`` is one of :data:`KINDS`, chosen by the code; ``name`` may be
+    anything.
 
     >>> mint("doc", "2024/05 report")
     'https://w3id.org/newsgraph/doc/2024%2F05_report'
     """
-    if not _KIND.fullmatch(kind):
-        raise ValueError(f"IRI kind must be lower-case ASCII like 'entity', not {kind!r}")
-    return f"{BASE}{kind}/{slug(name)}"
+    if kind not in KINDS:
+        raise ValueError(f"IRI kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    return PREFIXES[kind] + slug(name)
 
 
 def slug(name: str) -> str:

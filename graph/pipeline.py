@@ -35,7 +35,8 @@ from .workers import Failed, run_dask, run_local
 BATCH_SIZE = 128  # as fast as 1000 on the sm model, at a quarter of the memory
 BATCH_CHARS = 100_000  # about 3 s of parsing on one core: a batch stays far inside any sensible time limit
 MAX_CHARS = 2_000_000
-DOC_TIMEOUT = 120.0  # a --max-chars article (2 MB) takes about 100 s on one core
+DOC_TIMEOUT = 120.0  # a MAX_CHARS article (2 MB) takes about 100 s on one core
+ON_ERROR = ("skip", "fail")  # what a bad record does: skipped and listed, or the build stops
 
 
 @dataclass
@@ -184,7 +185,7 @@ def build(inputs: Sequence[str], target: str | Graph, model: str | None = None, 
             elif (stored := graph.document_id(doc)) is not None and stored != clean_text(art.id):
                 skip(Skip(_label(art), same_document(art.id, stored) + f" (already in {graph.location})"))
             elif len(art.text) > max_chars:
-                skip(Skip(_label(art), f"{len(art.text):,} characters, longer than the limit of {max_chars:,} (--max-chars)"))
+                skip(Skip(_label(art), f"{len(art.text):,} characters, longer than the limit of {max_chars:,}", "max_chars"))
             else:
                 yield art
 
@@ -194,13 +195,15 @@ def build(inputs: Sequence[str], target: str | Graph, model: str | None = None, 
         outcomes = run_dask(job, batches, dask)
     else:
         outcomes = run_local(job, batches, workers, doc_timeout,
-                             describe=lambda t: f"took longer than {t:g} s to analyse (--doc-timeout)")
+                             describe=lambda t: f"took longer than {t:g} s to analyse")
     try:
         for article, outcome in outcomes:
             if isinstance(outcome, Failed):
+                setting = "doc_timeout" if outcome.timed_out else None
                 if on_error == "fail":
-                    raise NewsgraphError(f"cannot analyse article '{article.id}' ({article.source}): {outcome.reason}")
-                skip(Skip(_label(article), outcome.reason))
+                    raise NewsgraphError(f"cannot analyse article '{article.id}' ({article.source}): {outcome.reason}",
+                                         setting=setting)
+                skip(Skip(_label(article), outcome.reason, setting))
                 continue
             graph.put_ntriples(outcome.iri, outcome.ntriples)
             report.added += 1

@@ -193,7 +193,7 @@ def run(graph: Graph, sparql: str, timeout: float | None = DEFAULT_TIMEOUT, max_
             threading.stack_size(previous)
     worker.join(timeout)
     if worker.is_alive():
-        raise QueryError(f"query stopped after {timeout:g} s (raise the limit with --timeout)")
+        raise QueryError(f"query stopped after {timeout:g} s", setting="timeout")
     if "error" in box:
         e = box["error"]
         if isinstance(e, SyntaxError):

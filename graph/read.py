@@ -76,6 +76,7 @@ class Skip:
 
     source: str  # "feed.jsonl:12" or "dir/a.txt"
     reason: str  # one line, human readable
+    setting: str | None = None  # the build parameter whose limit it broke, as in NewsgraphError.setting
 
 
 class _Bad(Exception):
@@ -163,12 +164,12 @@ class _Reader:
         """Skip a text (``size`` bytes of it read) or a JSON Lines line (``size`` bytes long) too long for ``max_chars``."""
         self.valid += 1  # well-formed, only too long
         read = f"a line of {size:,} bytes" if line else f"stopped reading it after {size:,} bytes"
-        self.skip(source, f"longer than the limit of {self.max_chars:,} characters (--max-chars); {read}")
+        self.skip(source, f"{read}: longer than the limit of {self.max_chars:,} characters", "max_chars")
 
-    def skip(self, source: str, reason: str) -> None:
+    def skip(self, source: str, reason: str, setting: str | None = None) -> None:
         if self.on_skip is None:
-            raise InputError(f"cannot read '{source}': {reason}")
-        self.on_skip(Skip(source, reason))
+            raise InputError(f"cannot read '{source}': {reason}", setting=setting)
+        self.on_skip(Skip(source, reason, setting))
 
     def accept(self, article: Article) -> bool:
         """Count a well-formed article; False (and a skip) if its id, or one naming the same document, was seen."""
@@ -272,7 +273,7 @@ class _Reader:
             line_offset, offset = offset, offset + (raw if isinstance(raw, _Overlong) else len(raw)) + len(newline)
             if isinstance(raw, _Overlong):
                 problems += 1
-                first_problem = first_problem or f"line {number}: longer than --max-chars allows"
+                first_problem = first_problem or f"line {number}: longer than the limit of {self.max_chars:,} characters"
                 self.too_long(f"{name}:{number}", raw, line=True)
                 self.valid -= 1  # a line that long may be anything: it does not make the file a JSON Lines file
                 continue

@@ -20,7 +20,6 @@ usual setting; not Oxigraph's ``--union-default-graph`` or Fuseki's
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import re
 import socket
 import urllib.error
@@ -32,6 +31,7 @@ import pyoxigraph as ox
 
 from .errors import FormatError, QueryError, StoreError
 from .layout import QUADS, count_statements, has_graph, ntriples, remove_update, replace_update
+from .net import is_loopback
 from .resources import ng
 from .results import Result, Term, from_engine, graph_result
 
@@ -81,15 +81,6 @@ def _check_url(url: str, what: str) -> str:
     except ValueError:
         raise FormatError(f"'{url}' has an invalid port") from None
     return url
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -274,7 +265,7 @@ class RemoteGraph:
         host = urllib.parse.urlsplit(url).hostname or ""
         if host not in self._openers:
             # Loopback is never sent through an http_proxy from the environment; other hosts follow it as usual.
-            proxies = urllib.request.ProxyHandler({} if _is_loopback(host) else None)
+            proxies = urllib.request.ProxyHandler({} if is_loopback(host) else None)
             self._openers[host] = urllib.request.build_opener(proxies, _NoRedirect)
         return self._openers[host]
 

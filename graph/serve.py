@@ -46,6 +46,7 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
+from functools import lru_cache
 from http import HTTPStatus
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -56,12 +57,14 @@ from werkzeug.wrappers import Request, Response
 
 from .errors import FormatError, NewsgraphError, QueryError, StoreError, first_line
 from .limits import DEFAULT_MEMORY
+from .net import is_loopback
+from .pages import asset, csp_hash, fill
+from .query import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT
 from .resources import PREFIXES
 from .store import Location, locate
 
+DEFAULT_HOST = "127.0.0.1"  # loopback: only this machine can reach the server
 DEFAULT_PORT = 7878
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_ROWS = 100_000
 DEFAULT_WORKERS = 2
 MAX_BODY = 64 << 20  # an update from a build carries a batch of documents
 START_TIMEOUT = 600.0  # seconds a worker may take to load its graph
@@ -87,7 +90,6 @@ FORMAT_PARAM = {
     "ntriples": (None, "application/n-triples"), "nt": (None, "application/n-triples"),
 }
 TRUNCATED = "Newsgraph-Truncated"
-_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 _NETWORK_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; "
                 "font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
@@ -133,7 +135,7 @@ class _OutOfMemory(Exception):
     pass
 
 
-_NO_MEMORY = "the query ran out of memory: it needs more than the {} MB a query may use here (newsgraph serve --memory)"
+_NO_MEMORY = "the query ran out of memory: it needs more than the {} MB a query may use here"
 
 
 class _Worker:
@@ -328,7 +330,7 @@ class Pool:
         try:
             w = lane.get(timeout=max(deadline - time.monotonic(), 0))
         except queue.Empty:
-            raise QueryError(f"stopped after {timeout:g} s, the server's time limit (newsgraph serve --timeout), "
+            raise QueryError(f"stopped after {timeout:g} s, the server's time limit, "
                              "waiting for a free worker: the server is busy") from None
         if w is not None and not w.ready:  # a replacement still opening the graph
             try:
@@ -358,7 +360,7 @@ class Pool:
         if isinstance(e, _Retire):
             return _Answered(e.reply)
         if isinstance(e, _Overtime):
-            return QueryError(f"stopped after {timeout:g} s, the server's time limit (newsgraph serve --timeout)")
+            return QueryError(f"stopped after {timeout:g} s, the server's time limit")
         if isinstance(e, _OutOfMemory):
             return StoreError(_NO_MEMORY.format(self.memory) + "; its worker has been restarted")
         if isinstance(e, (EOFError, OSError)):
@@ -636,10 +638,10 @@ class App:
         from .query import check_update, with_dataset
 
         if not self.settings.allow_update:
-            return _plain(403, "this server is read-only; start it with --allow-update to accept SPARQL updates")
+            return _plain(403, "this server is read-only: it was not started to accept SPARQL updates")
         origin = request.headers.get("Origin")
         if origin and origin != f"{request.scheme}://{request.host}" and self.settings.cors not in ("*", origin):
-            return _plain(403, f"an update from a page of {origin} is refused (see newsgraph serve --cors)")
+            return _plain(403, f"an update from a page of {origin} is refused: the server lets no page of that origin write")
         try:
             check_update(text)
             rewrite = with_dataset(text, request.values.getlist("using-graph-uri"),
@@ -683,11 +685,12 @@ class App:
         mode = "read-write (SPARQL Update allowed)" if self.settings.allow_update else "read-only"
         options = "".join(f'<option value="{f}">{f}</option>' for f in ("table", "json", "xml", "csv", "tsv", "turtle", "ntriples"))
         prefixes = " ".join(f"{p}:" for p in PREFIXES)
-        body = _PAGE % {"name": html.escape(self.name), "mode": mode, "options": options,
-                        "prefixes": html.escape(prefixes), "timeout": f"{self.settings.timeout:g}",
-                        "rows": self.settings.max_rows, "example": html.escape(_EXAMPLE)}
+        body = fill(asset("query.html"), {
+            "NAME": html.escape(self.name), "MODE": mode, "OPTIONS": options, "PREFIXES": html.escape(prefixes),
+            "TIMEOUT": f"{self.settings.timeout:g}", "ROWS": str(self.settings.max_rows),
+            "EXAMPLE": html.escape(asset("query.rq").rstrip("\n")), "CSS": asset("query.css")})
         response = Response(body, content_type="text/html; charset=utf-8")
-        response.headers["Content-Security-Policy"] = _PAGE_CSP
+        response.headers["Content-Security-Policy"] = _page_csp()
         return response
 
     def network(self) -> Response:
@@ -705,6 +708,13 @@ class App:
         response = Response(body, status=status, content_type=media)
         response.headers.update(headers)
         return response
+
+
+@lru_cache(maxsize=1)
+def _page_csp() -> str:
+    """The query page's Content-Security-Policy: no script, only its own style sheet ('unsafe-inline' for old browsers)."""
+    return (f"default-src 'none'; style-src {csp_hash(asset('query.css'))} 'unsafe-inline'; form-action 'self'; "
+            "base-uri 'none'; frame-ancestors 'none'")
 
 
 def _base(request: Request) -> str:
@@ -734,36 +744,6 @@ def _plain(status: int, message: str, allow: str | None = None) -> Response:
     return response
 
 
-_EXAMPLE = """SELECT ?who ?relation ?whom WHERE {
-  ?s ?p ?o . VALUES ?p { ng:captured ng:metWith ng:alliedTo }
-  ?s rdfs:label ?who . ?o rdfs:label ?whom .
-  BIND(STRAFTER(STR(?p), "#") AS ?relation)
-}
-ORDER BY ?who ?relation ?whom
-LIMIT 100"""
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>newsgraph: %(name)s</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body { font: 15px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }
-textarea { width: 100%%; height: 14em; font: 13px/1.4 ui-monospace, monospace; box-sizing: border-box; }
-code { background: #f3f3f3; padding: 0 .2em; } .note { color: #666; font-size: 90%%; }
-</style></head>
-<body>
-<h1>newsgraph: %(name)s</h1>
-<p>A SPARQL 1.1 endpoint at <code>/sparql</code>, %(mode)s. Queries are stopped after %(timeout)s s and
-cut at %(rows)s rows. <a href="network">The graph as a network</a>.</p>
-<form method="post" action="sparql">
-<textarea name="query" spellcheck="false" aria-label="SPARQL query">%(example)s</textarea>
-<p><label>Result format <select name="format">%(options)s</select></label> <button type="submit">Run query</button></p>
-</form>
-<p class="note">Predeclared prefixes: %(prefixes)s. SERVICE and LOAD are refused; FROM and FROM NAMED
-name graphs of this dataset only (each document is a named graph; the default graph is their merge).</p>
-</body></html>
-"""
-
-
 # ================================================================ serving
 
 
@@ -772,15 +752,15 @@ def _source(location: str, allow_update: bool) -> _Source:
     if where.reaches_network:
         raise FormatError(f"'{location}' is a SPARQL endpoint already; newsgraph serves a file or a store directory")
     if allow_update and not where.keeps_documents:  # a file of triples cannot keep documents apart
-        raise FormatError(f"--allow-update needs a store directory or a .nq or .trig file, which keep each document's "
-                          f"graph, not '{location}'")
+        raise FormatError(f"updates need a store directory or a .nq or .trig file, which keep each document's "
+                          f"graph, not '{location}'", setting="allow_update")
     return _Source(where, writable=allow_update)
 
 
 class Server:
     """A running endpoint: ``url`` is its ``/sparql``; :meth:`run` serves until :meth:`close`."""
 
-    def __init__(self, location: str, host: str = "127.0.0.1", port: int = DEFAULT_PORT, settings: Settings | None = None):
+    def __init__(self, location: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, settings: Settings | None = None):
         import logging
 
         from waitress.server import create_server
@@ -808,7 +788,7 @@ class Server:
         self.port = self.server.effective_port
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{self.port}/sparql"
-        self.loopback = _loopback(host)
+        self.loopback = is_loopback(host)
         if self.loopback:
             names = {shown.lower(), "localhost", "127.0.0.1", "[::1]"}
             self.app.allowed_hosts = frozenset({f"{n}:{self.port}" for n in names} | ({*names} if self.port == 80 else set()))
@@ -829,18 +809,7 @@ class Server:
             self._lock = None
 
 
-def _loopback(host: str) -> bool:
-    import ipaddress
-
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def serve(location: str, host: str = "127.0.0.1", port: int = DEFAULT_PORT, settings: Settings | None = None,
+def serve(location: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, settings: Settings | None = None,
           on_ready: Callable[[Server], None] | None = None) -> None:
     """Serve ``location`` (a file or store directory) until interrupted or terminated."""
     import signal

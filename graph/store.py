@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Mapping, Protocol, Sequence
@@ -30,6 +29,7 @@ from .embedded import (OxigraphGraph, existing_graph_path, hold_off_writers, is_
 from .errors import FormatError, StoreError
 from .layout import MERGED, count_statements, ntriples
 from .remote import RemoteGraph
+from .files import atomic_write
 from .resources import PREFIXES
 from .results import Result, Term
 
@@ -319,30 +319,6 @@ def _triple_key(t: ox.Triple):
     return (str(t.subject), str(t.predicate), str(t.object))
 
 
-def atomic_write(path: Path, write) -> None:
-    path = path.absolute()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as e:
-        raise StoreError(f"cannot write '{path}': {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; an export should not be
-        os.replace(tmp, path)
-    except OSError as e:
-        os.unlink(tmp)
-        raise StoreError(f"cannot write '{path}': {e.strerror or e}") from None
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _lock_output(path: Path):

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from .errors import NewsgraphError
+from .errors import NewsgraphError, WorkerError
 
 PRELOAD = "newsgraph.preload"
 _PREFETCH = 2  # batches sent to a worker before it has finished the first: it never waits for the next
@@ -47,10 +47,7 @@ class Failed:
     """An item the job gave up on, or that was given up on."""
 
     reason: str
-
-
-class WorkerError(NewsgraphError):
-    """A worker cannot start (its ``setup()`` failed); the message says why."""
+    timed_out: bool = False  # given up for taking longer than the time limit
 
 
 # ------------------------------------------------------------------ worker side
@@ -207,7 +204,8 @@ def run_local(job, batches: Iterable[list], workers: int = 1, timeout: float | N
                and (batch := next_batch()) is not None):
             w.send(batch, limit)
 
-    def replace(w: _Worker, culprit: tuple[_Batch, int] | None, reason: str) -> Iterator[tuple[Any, Any]]:
+    def replace(w: _Worker, culprit: tuple[_Batch, int] | None, reason: str,
+                timed_out: bool = False) -> Iterator[tuple[Any, Any]]:
         """Kill ``w``; give up ``culprit`` (or a solo batch), retry the rest of its batches."""
         w.stop(kill=True)
         pool[pool.index(w)] = fresh = _Worker(ctx, job)
@@ -219,7 +217,7 @@ def run_local(job, batches: Iterable[list], workers: int = 1, timeout: float | N
             if culprit is not None:
                 batch, index = culprit
                 batch.done.add(index)
-                yield batch.items[index], Failed(reason)
+                yield batch.items[index], Failed(reason, timed_out)
                 rest = [item for _, item in batch.pending()]
                 if rest:
                     retries.appendleft(_Batch(next(keys), rest, len(rest) == 1, set()))
@@ -259,7 +257,7 @@ def run_local(job, batches: Iterable[list], workers: int = 1, timeout: float | N
                 elif time.monotonic() >= w.deadline:
                     head = w.batches[0]
                     culprit = (head, head.pending()[0][0]) if w.phase == "analysing" and head.pending() else None
-                    yield from replace(w, culprit, describe(timeout or 0))
+                    yield from replace(w, culprit, describe(timeout or 0), timed_out=True)
     finally:
         for w in pool:
             w.stop(kill=True)
@@ -306,7 +304,8 @@ def run_dask(job, batches: Iterable[list], address: Any, in_flight: int | None =
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise NewsgraphError("--dask needs the distributed package: pip install 'newsgraph[dask]'") from None
+        raise NewsgraphError("building on Dask needs the distributed package: pip install 'newsgraph[dask]'",
+                             setting="dask") from None
     own = not isinstance(address, Client)
     try:
         client = Client(address, timeout=30) if own else address

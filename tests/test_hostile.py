@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -179,15 +178,22 @@ BOMBS = {
 }
 
 
+# Starts the CLI and prints its peak RSS. A process started straight from pytest would report pytest's
+# own peak as its own (Linux keeps the high-water mark across fork and exec), so a small launcher starts it.
+_LAUNCHER = """import os, subprocess, sys
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(p.pid, 0)
+print(usage.ru_maxrss)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def _run_measured(args: list[str]) -> tuple[int, str, float, int]:
     """(exit code, stderr, seconds, peak RSS in MB) of one CLI run in its own process."""
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "newsgraph.cli", *args], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-    stderr = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, stderr, time.monotonic() - started, usage.ru_maxrss // 1024
+    run = subprocess.run([sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "newsgraph.cli", *args],
+                         capture_output=True, text=True)
+    return run.returncode, run.stderr, time.monotonic() - started, int(run.stdout) // 1024
 
 
 @pytest.mark.parametrize("suffix", ["rdf", "owl"])

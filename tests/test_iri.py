@@ -11,10 +11,13 @@ import rdflib
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from newsgraph.iri import BASE, clean_text, mint, slug
+from newsgraph.iri import KINDS, clean_text, mint, slug
+from newsgraph.resources import NG
+from newsgraph.resources import PREFIXES as DECLARED
 
-PREDICATE = BASE + "ontology/name"
-PREFIXES = {"ent": BASE + "entity/", "ng": BASE}
+BASE = DECLARED["doc"].removesuffix("doc/")  # relative IRIs in the round trip resolve against the common root
+PREDICATE = NG + "name"
+PREFIXES = {"ent": DECLARED["entity"], "ng": NG}
 BIDI_AND_ZERO_WIDTH = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200c\u200d\u2060\ufeff"
 
 HOSTILE_NAMES = [
@@ -178,9 +181,15 @@ def test_long_names_are_cut_between_escapes() -> None:
 
 
 def test_mint_rejects_odd_kinds() -> None:
-    for kind in ["", "Entity", "a/b", "doc ", "é"]:
+    for kind in ["", "Entity", "a/b", "doc ", "é", "entities", "ontology", "ng"]:
         with pytest.raises(ValueError):
             mint(kind, "x")
+
+
+def test_each_kind_is_minted_under_its_declared_prefix() -> None:
+    for kind in KINDS:
+        assert mint(kind, "a b") == DECLARED[kind] + "a_b"
+    assert mint("entity", "Barack Obama") == "https://w3id.org/newsgraph/entity/Barack_Obama"  # the contract
 
 
 def test_clean_text() -> None:

@@ -15,9 +15,10 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import ARTICLES, FEED, HARBOUR, NG, RIVER, handmade_documents, write_documents
 from newsgraph.build import doc_iri, document_quads
+from newsgraph.errors import WorkerError
 from newsgraph.nlp import CHUNK_CHARS, chunk_spans
 from newsgraph.records import Article
-from newsgraph.workers import Failed, WorkerError, run_local
+from newsgraph.workers import Failed, run_local
 
 STATEMENT_OFFSETS = f"""
 SELECT ?sentence ?start ?end WHERE {{

@@ -23,6 +23,7 @@ import pytest
 
 from conftest import ARTICLES, HANDMADE_ENTITIES, NG, handmade_documents, write_documents
 from newsgraph.errors import StoreError
+from newsgraph.pages import csp_hash
 
 CAPTURED = f"SELECT ?s ?o WHERE {{ ?s <{NG}captured> ?o }} ORDER BY ?s ?o"
 ENTITY = "https://w3id.org/newsgraph/entity/"
@@ -269,7 +270,7 @@ def test_row_cap(readonly):
 def test_updates_are_refused_unless_allowed(readonly, serving, handmade_store):
     for request in [(form(update=INSERT), FORM), (INSERT.encode(), {"Content-Type": "application/sparql-update"})]:
         status, _, body = http(readonly.url, *request)
-        assert status == 403 and b"--allow-update" in body
+        assert status == 403 and body == b"this server is read-only: it was not started to accept SPARQL updates\n"
     assert http(readonly.url, form(query=INSERT), FORM)[0] == 400  # an update is not a query either
     assert json.loads(http(readonly.url, form(query=ASK_INSERTED), FORM)[2])["boolean"] is False
 
@@ -308,7 +309,7 @@ def test_build_into_a_served_store(cli, serving, tmp_path, readonly):
         cli.ok("query", readonly.url, CAPTURED, "--format", "csv").stdout
     line = cli.fail("build", ARTICLES, "-o", readonly.url)
     assert line == (f"Error: SPARQL endpoint {readonly.url} refused the update: HTTP 403 Forbidden: "
-                    "this server is read-only; start it with --allow-update to accept SPARQL updates")
+                    "this server is read-only: it was not started to accept SPARQL updates")
 
 
 def test_nothing_reaches_another_server(readonly, serving, handmade_store, canary):
@@ -567,6 +568,9 @@ def test_pages(serving, tmp_path):
     page = body.decode()
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert "default-src 'none'" in headers["Content-Security-Policy"]
+    style = re.search(r"<style>(.*?)</style>", page, re.S).group(1)
+    style_src = re.search(r"style-src ([^;]*)", headers["Content-Security-Policy"]).group(1).split()
+    assert csp_hash(style) in style_src and "script-src" not in headers["Content-Security-Policy"]
     assert "a&lt;b&gt;&amp;c.ttl" in page and "a<b>" not in page
     assert '<form method="post" action="sparql">' in page
     assert not re.search(r"""(src|href|action)=["']?(https?:)?//""", page)  # nothing from elsewhere
@@ -588,7 +592,8 @@ def test_a_served_store_is_not_written_by_anyone_else(serving, handmade_store):
 def test_serve_errors_are_one_line(cli, tmp_path, handmade_ttl, handmade_store):
     assert "no graph at" in cli.fail("serve", tmp_path / "missing.ttl")
     assert "SPARQL endpoint already" in cli.fail("serve", "http://127.0.0.1:1/sparql")
-    assert "--allow-update needs a store directory or a .nq or .trig file" in cli.fail("serve", handmade_ttl, "--allow-update")
+    line = cli.fail("serve", handmade_ttl, "--allow-update")
+    assert line.startswith("Error: updates need a store directory or a .nq or .trig file") and line.endswith("(--allow-update)")
     assert "not an origin" in cli.run("serve", handmade_ttl, "--cors", "localhost:8000/path").stderr
     assert cli.run("serve", handmade_ttl, "--cors", "localhost:8000/path").exit_code == 2
     with socket.socket() as taken:
