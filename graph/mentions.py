@@ -467,6 +467,11 @@ class Mentions:
                 m = self.by_token.get(c.i) if c.dep_ == "appos" else None
                 if m is not None and m.cls == "Person":
                     return [m]
+        for c in role.children:  # "X's army chief, General Y, and ...": the apposition parsed as a conjunct
+            m = self.by_token.get(c.i) if c.dep_ == "conj" and c.i > role.i else None
+            if (m is not None and m.cls == "Person" and c.left_edge.i > 0 and self.doc[c.left_edge.i - 1].text == ","
+                    and not any(t.dep_ == "cc" for t in self.doc[role.i:c.left_edge.i])):
+                return [m]
         # "talks with the envoy to Orlin, X, and ...": the parser may hang "to Orlin" on another word and X on
         # the place; read the words in order: role, preposition, one place, a comma, a person, a comma or the end
         doc = self.doc
