@@ -415,7 +415,7 @@ class Mentions:
             # "Kenyan national X", "a Kenyan citizen, X,": the person, never the country
             return [m for c in [tok.head] * (tok.dep_ == "compound") + [c for c in tok.children if c.dep_ == "appos"]
                     for m in [self.by_token.get(c.i)] if m is not None and m.cls == "Person"]
-        if lemma in self.ex.group_nouns or low in self.ex.group_nouns:
+        if lemma in self.ex.group_nouns or low in self.ex.group_nouns or lemma in self.ex.state_forces:
             if tok.dep_ == "appos" and tok.head != tok and tok.head.dep_ != "appos":
                 named = self._mentions_of_one(tok.head, depth + 1) if tok.head.pos_ == "PROPN" else [
                     m for m in self._owners(tok.head, depth + 1, besides=tok)]
@@ -772,6 +772,7 @@ class Mentions:
                 sent = self.sents[s - back]
                 limit = tok.i if back == 0 else sent.end
                 cands: dict[str, Mention] = {}
+                sources: set[int] = set()  # the subject tokens the candidates come from
                 for t in sent:
                     if t.i >= limit:
                         break
@@ -786,8 +787,12 @@ class Mentions:
                         for m in (self._mentions_of_one(t, 0) if tok in t.subtree else self.mentions_of(t)):
                             if m.cls in wanted:
                                 cands.setdefault(m.text, m)
+                                sources.add(t.i)
                 if len(cands) == 1:
                     result = list(cands.values())
+                    break
+                if len(cands) > 1 and len(sources) == 1 and tok.lower_ in ("they", "them", "their"):
+                    result = list(cands.values())  # "X and Y have been allies since 2019, when they seized Z": both
                     break
                 if cands and person:
                     # several people: the one the sentence is about, its main clause's subject ("He" continues it)
