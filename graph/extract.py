@@ -39,7 +39,7 @@ from .resources import lexicon, load_json, relation_frames, relation_specs
 # "RAMALLAH, West Bank 1996-08-29 The ...": a line opening with a capitalised place and a date
 _DATELINE = re.compile(
     r"(?m)(?:^|(?<=\. ))[ \t]*[A-Z][A-Z'’. -]{1,40}(?:, [A-Z][\w'’.-]{1,30}(?: [A-Z][\w'’.-]{1,30}){0,3})?"
-    r"(?: \d{4}-\d\d-\d\d\b| \([A-Z][\w.&/ -]{1,30}\) ?[-–—])")  # "CITY 1996-08-29", "CITY, Country (Reuters) -"
+    r"(?: \d{4}-\d\d-\d\d\b| \([A-Z][\w.&/ -]{1,30}\) ?[-–—.])")  # "CITY 1996-08-29", "CITY, Country (Reuters) -"
 _CLAUSE_UP = {"xcomp", "pcomp", "advcl", "conj", "prep", "acomp", "attr", "oprd", "dobj", "pobj"}
 _HEADLINE_SUBJECT = {"amod", "compound", "npadvmod", "nmod"}
 

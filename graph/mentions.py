@@ -650,6 +650,9 @@ class Mentions:
             if found:
                 return list(dict.fromkeys(found))
         found = []
+        if tok.dep_ in _OBJECT_DEPS and tok.head.pos_ == "VERB":  # "received a delegation from X at his home"
+            end = max(t.i for t in tok.subtree)
+            kids = kids + [c for c in tok.head.children if c.i == end + 1 and c.dep_ == "prep" and c.lower_ == "from"]
         for c in kids:
             if c.dep_ == "prep" and c.lower_ == "of":
                 found += [m for p in c.children if p.dep_ == "pobj" for m in self.mentions_of(p, depth + 1)]
