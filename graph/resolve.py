@@ -445,18 +445,17 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
     personal: set[int] = set()  # mentions a surname made a person
     # "Abu Hamza" for "Abu Hamza al-Masri", "Suu Kyi" for "Aung San Suu Kyi": the two or more leading or
     # trailing words of one longer name, and of no other
-    by_part: dict[tuple[str, ...], set[int]] = {}
+    # (all of one class: a person, or person-like names the model typed as one organisation)
+    by_part: dict[tuple[str, str, ...], set[int]] = {}
     for i in people:
-        if ms[i].cls == "Person":
-            words = tuple(_REGNAL.sub("", normalize(ms[i].text)).split())
-            for n in range(2, len(words)):
-                by_part.setdefault(words[:n], set()).add(i)
-                by_part.setdefault(words[-n:], set()).add(i)
+        words = tuple(_REGNAL.sub("", normalize(ms[i].text)).split())
+        for n in range(2, len(words)):
+            by_part.setdefault((ms[i].cls, *words[:n]), set()).add(i)
+            by_part.setdefault((ms[i].cls, *words[-n:]), set()).add(i)
     for i in people:
-        if ms[i].cls == "Person":
-            roots = {cl.find(j) for j in by_part.get(tuple(_REGNAL.sub("", normalize(ms[i].text)).split()), ())}
-            if len(roots - {cl.find(i)}) == 1 and len(roots) == 1:
-                cl.union(i, roots.pop())
+        roots = {cl.find(j) for j in by_part.get((ms[i].cls, *_REGNAL.sub("", normalize(ms[i].text)).split()), ())}
+        if len(roots - {cl.find(i)}) == 1 and len(roots) == 1:
+            cl.union(i, roots.pop())
     # "Boris Nikolayevich" for "Boris Yeltsin": a first name and a patronymic, for the one person with that first name
     for i in people:
         words = normalize(ms[i].text).split()
