@@ -104,6 +104,8 @@ class Mentions:
             parts: list[list[Token]] = []
             ent = self._without_caps_dateline(ent)
             ent = self._without_headline_verb(ent)
+            if len(ent) > 2 and ent[1].text in "-–" and ent[0].lower_ in self.lex["headline_tags"]:
+                ent = ent[2:]  # "Basketball-Meiyang Tigers beat ...": a wire headline's topic tag
             while (ent.end < len(self.doc) and ent[-1].lower_ in self.lex["name_particles"] and ent[-1].whitespace_
                    and self.doc[ent.end].pos_ == "PROPN" and self.doc[ent.end].text[:1].isupper()):
                 ent = self.doc[ent.start:ent.end + 1]  # "Hamadou Ag | Khalil": a name does not end in a particle
