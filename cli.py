@@ -267,7 +267,7 @@ def query(graph_path, sparql, query_file, fmt, timeout, max_rows, base):
       newsgraph query store/ -f evidence.rq --format csv
       newsgraph query graph.ttl --base http://example.org/ 'SELECT * { <a> ?p ?o }'
     """
-    from newsgraph.query import render, run
+    from newsgraph.query import for_terminal, render, run
     from newsgraph.store import open_source
 
     if (sparql is None) == (query_file is None):
@@ -275,7 +275,13 @@ def query(graph_path, sparql, query_file, fmt, timeout, max_rows, base):
     text = sparql if sparql is not None else _read_query(query_file)
     graph = open_source(graph_path)
     result = run(graph, text, timeout=timeout, max_rows=max_rows, base=base)
-    click.echo(render(result, fmt), nl=False)
+    text = render(result, fmt)
+    out = sys.stdout.buffer
+    if fmt != "table" and out.isatty():
+        text = for_terminal(text)  # a person reads it: no terminal escapes from the data
+    # Written as bytes: click.echo would strip escape sequences from the data when it is piped to a file.
+    out.write(text.encode("utf-8"))
+    out.flush()
     if result.truncated:
         click.echo(f"warning: stopped after {max_rows} rows (--max-rows)", err=True)
 

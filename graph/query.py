@@ -456,6 +456,12 @@ def _readable(value: str) -> str:
     return _CONTROL.sub(lambda m: "\\x%02x" % ord(m.group()) if ord(m.group()) < 256 else "\\u%04x" % ord(m.group()), value)
 
 
+def for_terminal(text: str) -> str:
+    """``text`` with terminal escapes and bidirectional controls shown as escapes, its lines kept."""
+    return "\n".join(_CONTROL.sub(lambda m: "\\x%02x" % ord(m.group()) if ord(m.group()) < 256 else "\\u%04x" % ord(m.group()),
+                                  line.replace("\r", "\\x0d")) for line in text.split("\n"))
+
+
 def _table(result: Result, width: int = 80) -> str:
     if result.kind == "ask":
         return ("yes" if result.boolean else "no") + "\n"

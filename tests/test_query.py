@@ -335,6 +335,11 @@ def test_control_characters_are_escaped_in_tables(cli, tmp_path):
     assert "red \\x1b[31mALERT\\x1b[0m \\u202eevil\\x0dback\\x07" in out
     raw = json.loads(cli.ok("query", path, "SELECT ?l WHERE { ?s rdfs:label ?l }", "--format", "json").stdout)
     assert raw["results"]["bindings"][0]["l"]["value"] == "red \x1b[31mALERT\x1b[0m \u202eevil\rback\x07"  # data stays data
+    # piped to a file, the data formats keep every character of the data (TSV writes it as RDF term escapes)
+    csv = cli.ok("query", path, "SELECT ?l WHERE { ?s rdfs:label ?l }", "--format", "csv").stdout
+    assert "red \x1b[31mALERT\x1b[0m \u202eevil" in csv
+    tsv = cli.ok("query", path, "SELECT ?l WHERE { ?s rdfs:label ?l }", "--format", "tsv").stdout
+    assert "\\u001B[31mALERT" in tsv
 
 
 def test_the_predeclared_prefixes_work(cli, handmade_ttl):
