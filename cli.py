@@ -30,6 +30,11 @@ _SETTING_HINTS = {
 }
 
 
+def _count(n: int, noun: str) -> str:
+    """"1 relation", "2 relations"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _with_hint(message: str, setting: str | None) -> str:
     """``message`` followed by the option that governs it, if there is one."""
     hint = _SETTING_HINTS.get(setting or "")
@@ -218,8 +223,8 @@ def build(inputs, output, model, on_error, batch_size, quiet, workers, dask_addr
     graph.close()
     for s in report.skipped:
         click.echo(one_line(f"skipped {s.source}: {_with_hint(s.reason, s.setting)}"), err=True)
-    _say(f"{report.added} article{'s' if report.added != 1 else ''} added, {report.unchanged} unchanged, "
-         f"{len(report.skipped)} skipped; {report.relations} relations; {report.triples} triples in {output}", quiet)
+    _say(f"{_count(report.added, 'article')} added, {report.unchanged} unchanged, {len(report.skipped)} skipped; "
+         f"{_count(report.relations, 'relation')}; {_count(report.triples, 'triple')} in {output}", quiet)
     if report.skipped:
         sys.exit(EXIT_SKIPS)
 
@@ -314,7 +319,7 @@ def export(graph_path, output, focus, depth, relations, query_file, title, timeo
     construct = _read_query(query_file) if query_file is not None else None
     counts = run_export(graph, output, relations=relations, focus=focus, depth=depth, construct=construct,
                         heading=title, timeout=timeout, base=base)
-    click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + f" → {output}", err=True)
+    click.echo(", ".join(_count(v, k.rstrip("s")) for k, v in counts.items()) + f" → {output}", err=True)
 
 
 @main.command()

@@ -285,7 +285,9 @@ def rdf_format(path: str | os.PathLike, readable: bool = False) -> ox.RdfFormat:
     if suffix in table:
         return table[suffix]
     choices = ", ".join(table)
-    raise FormatError(f"unknown format '{suffix or Path(path).name}' for '{path}'; choose one of {choices}, or a directory for an embedded store")
+    network = " (an HTML network is made by export, from a built graph)" if suffix in ("html", "htm") else ""
+    raise FormatError(f"unknown format '{suffix or Path(path).name}' for '{path}'; choose one of {choices}, "
+                      f"or a directory for an embedded store{network}")
 
 
 def dump(graph: Graph, path: str | os.PathLike, fmt: ox.RdfFormat) -> None:

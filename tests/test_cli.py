@@ -299,3 +299,11 @@ def test_every_command_help_ends_with_an_example(cli):
     for command in ([], ["build"], ["query"], ["export"]):
         text = cli.ok(*command, "--help").stdout
         assert "Example:" in text and "newsgraph " in text.split("Example:")[-1], command
+
+
+def test_messages_count_in_the_singular_and_point_html_at_export(cli, tmp_path):
+    article = tmp_path / "one.txt"
+    article.write_text("Marek Hollis met Ansel Korrin in Olinsk on Monday.\n")
+    built = cli.ok("build", article, "-o", tmp_path / "g.ttl")
+    assert "1 article added" in built.stderr and "1 relation;" in built.stderr, built.stderr
+    assert "export" in cli.fail("build", article, "-o", tmp_path / "g.html")
