@@ -272,12 +272,15 @@ def query(graph_path, sparql, query_file, fmt, timeout, max_rows, base):
       newsgraph query store/ -f evidence.rq --format csv
       newsgraph query graph.ttl --base http://example.org/ 'SELECT * { <a> ?p ?o }'
     """
-    from newsgraph.query import for_terminal, render, run
+    from newsgraph.query import for_terminal, render, run, unknown_terms
     from newsgraph.store import open_source
 
     if (sparql is None) == (query_file is None):
         raise click.UsageError("give the query as an argument or with -f FILE (one of them)")
     text = sparql if sparql is not None else _read_query(query_file)
+    for name, near in unknown_terms(text):
+        hint = f" (did you mean ng:{near}?)" if near else ""
+        click.echo(one_line(f"warning: ng:{name} is not a term of the newsgraph ontology{hint}"), err=True)
     graph = open_source(graph_path)
     result = run(graph, text, timeout=timeout, max_rows=max_rows, base=base)
     text = render(result, fmt)

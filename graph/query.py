@@ -456,6 +456,36 @@ def _readable(value: str) -> str:
     return _CONTROL.sub(lambda m: "\\x%02x" % ord(m.group()) if ord(m.group()) < 256 else "\\u%04x" % ord(m.group()), value)
 
 
+_IRI_OR_STRING = re.compile(r"<[^<>\s]*>|\"\"\"[\s\S]*?\"\"\"|'\'\'[\s\S]*?'\'\'|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|#[^\n\r]*")
+_NG_NAME = re.compile(r"(?<![\w:.-])ng:([A-Za-z_][\w-]*(?:\.[\w-]+)*)")
+
+
+def unknown_terms(sparql: str) -> list[tuple[str, str | None]]:
+    """The ``ng:`` terms a query names that the ontology does not declare, each with the nearest one it does.
+
+    A misspelt property ("ng:captred") matches nothing, silently; this names it. A query that binds
+    ``ng:`` to another namespace itself is left alone.
+
+    >>> unknown_terms("SELECT * { ?a ng:captred ?b }")
+    [('captred', 'captured')]
+    """
+    import difflib
+
+    from .resources import NG, ontology_terms
+
+    bare = _IRI_OR_STRING.sub(" ", sparql)
+    if re.search(r"(?i)\bprefix\s+ng:", bare):
+        return []
+    names = _NG_NAME.findall(bare) + [m[len(NG):] for m in re.findall(r"<([^<>\s]*)>", sparql) if m.startswith(NG)]
+    known = ontology_terms()
+    out = []
+    for name in dict.fromkeys(names):
+        if name not in known:
+            near = difflib.get_close_matches(name, sorted(known), n=1)
+            out.append((name, near[0] if near else None))
+    return out
+
+
 def for_terminal(text: str) -> str:
     """``text`` with terminal escapes and bidirectional controls shown as escapes, its lines kept."""
     return "\n".join(_CONTROL.sub(lambda m: "\\x%02x" % ord(m.group()) if ord(m.group()) < 256 else "\\u%04x" % ord(m.group()),

@@ -347,3 +347,13 @@ def test_the_predeclared_prefixes_work(cli, handmade_ttl):
               "ng:sentenceStart ?x . ?d a ng:Document . FILTER(datatype(?x) = xsd:integer) }")
     assert cli.ok("query", handmade_ttl, sparql, "--format", "csv").stdout.splitlines()[1] == "7"
     assert count_query(handmade_ttl, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{NG}captured> ?o }}") == 3
+
+
+def test_a_misspelt_ontology_term_is_named_with_the_nearest_one(cli, handmade_ttl):
+    typo = cli.ok("query", handmade_ttl, "SELECT * WHERE { ?a ng:captred ?b }")
+    assert typo.stderr.splitlines() == ["warning: ng:captred is not a term of the newsgraph ontology (did you mean ng:captured?)"]
+    assert cli.ok("query", handmade_ttl, "SELECT * WHERE { ?a ng:captured ?b }").stderr == ""
+    # a string, an IRI of another namespace and a query's own ng: prefix are no ontology terms
+    quiet = ['SELECT * WHERE { ?a rdfs:label "ng:nothing" }',
+             "PREFIX ng: <http://example.org/> SELECT * WHERE { ?a ng:mine ?b }"]
+    assert all(cli.ok("query", handmade_ttl, q).stderr == "" for q in quiet)
