@@ -226,7 +226,8 @@ class _Reader:
             if isinstance(data, _Overlong):
                 self.too_long(path, data)
                 return
-            article = Article(id=doc_id, text=_decode(data), source=path)
+            text = _decode(data)
+            article = Article(id=doc_id, text=text, source=path, title=headline(text))
             if self.accept(article):
                 yield article
 
@@ -537,6 +538,19 @@ def _article(record: dict[str, Any], default_id: str, source: str) -> Article:
             raise _Bad(f'"{key}" must be a string or null, not {_json_type(value)}')
         extra[key] = None if value is None else _fix_surrogates(value)
     return Article(id=_fix_surrogates(doc_id), text=_fix_surrogates(text), source=source, **extra)
+
+
+def headline(text: str) -> str | None:
+    """A text file's first line, when it reads as a headline: a line of its own, short, with no full stop.
+
+    >>> headline("Rebels take Omri\\nRebels took the town of Omri on Monday.")
+    'Rebels take Omri'
+    """
+    first, sep, rest = text.lstrip().partition("\n")
+    first = first.strip()
+    if not sep or not rest.strip() or not first or len(first) > 200 or first[-1] in ".!;:,":
+        return None
+    return " ".join(first.split())
 
 
 def _fix_surrogates(s: str) -> str:

@@ -434,3 +434,11 @@ def test_any_bytes_give_articles_skips_or_input_error(tmp_path: Path, data: byte
     assert len({a.id for a in articles}) == len(articles)
     assert all(isinstance(a.id, str) and a.text.strip() and a.source for a in articles)
     assert all("\n" not in s.reason for s in skips)
+
+
+def test_a_text_files_headline_line_is_its_title(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "Rebels take Omri\nRebels of the Halden Guard took Omri on Monday.\n")
+    write(tmp_path / "b.txt", "Rebels of the Halden Guard took Omri on Monday.\nThey held it.\n")
+    write(tmp_path / "c.txt", "Rebels take Omri\n")
+    articles, _ = read([tmp_path])
+    assert {Path(a.source).name: a.title for a in articles} == {"a.txt": "Rebels take Omri", "b.txt": None, "c.txt": None}
