@@ -1,7 +1,6 @@
 """``newsgraph evaluate`` scores the project's own extraction, and agrees with the kit's scorer."""
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -12,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from newsgraph.cli import main
-from newsgraph.evaluate import evaluate, read_gold, score_document
 from newsgraph.errors import InputError
+from newsgraph.evaluate import evaluate, read_gold, score_document
 
 GOLD = Path(__file__).parent / "data" / "gold" / "small.jsonl"
 SCORER = Path(__file__).resolve().parents[2] / "shared" / "eval" / "score.py"

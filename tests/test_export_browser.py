@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM, RIVER, count_query
+from helpers import CHROMIUM, RIVER, count_query
 from newsgraph.query import run
 from newsgraph.store import open_source
 

@@ -8,12 +8,10 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 import pytest
 import rdflib
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from newsgraph.iri import KINDS, clean_text, mint, slug
-from newsgraph.resources import NG
-from newsgraph.resources import PREFIXES as DECLARED
+from newsgraph.resources import NG, PREFIXES as DECLARED
 
 BASE = DECLARED["doc"].removesuffix("doc/")  # relative IRIs in the round trip resolve against the common root
 PREDICATE = NG + "name"

@@ -10,7 +10,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from conftest import CHROMIUM
+from helpers import CHROMIUM
 from newsgraph.viz import BIG_GRAPH, SPRING_MAX, load_style, render_html
 
 pytestmark = [
