@@ -6,6 +6,8 @@ conftest.py turns some of them into fixtures.
 from __future__ import annotations
 
 import gc
+import os
+import random
 import re
 import select
 import subprocess
@@ -19,6 +21,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -38,6 +41,8 @@ RIVER = ARTICLES / "river_offensive.txt"
 HARBOUR = ARTICLES / "harbour_talks.txt"
 FEED = ARTICLES / "feed.jsonl"
 NG = "https://w3id.org/newsgraph/ontology#"
+
+SEED_VARIABLE = "NEWSGRAPH_TEST_SEED"
 
 TYPED_ENTITIES = """
 SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { ?e a ?c . VALUES ?c { ng:Person ng:Organization ng:Location } }"""
@@ -76,6 +81,32 @@ class Cli:
         return lines[0]
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 
+
+
+# ------------------------------------------------------------ seeds
+
+
+@cache
+def run_seed() -> int:
+    """This run's seed: ``NEWSGRAPH_TEST_SEED`` when set, else a fresh one, the same for the whole run."""
+    value = os.environ.get(SEED_VARIABLE, "").strip()
+    if not value:
+        return random.SystemRandom().randrange(2**32)
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{SEED_VARIABLE}={value!r} is not an integer") from None
+
+
+def random_seed(fixed: int | None = None) -> int:
+    """The seed of a randomised test, printed so that a failure's captured output says how to rerun it.
+
+    ``NEWSGRAPH_TEST_SEED`` wins; otherwise ``fixed`` (for a test that draws the same cases every run)
+    or this run's fresh seed.
+    """
+    value = run_seed() if os.environ.get(SEED_VARIABLE, "").strip() or fixed is None else fixed
+    print(f"seed {value}: rerun with {SEED_VARIABLE}={value}")
+    return value
 
 # ------------------------------------------------------------ the hostile corpus, driven by its README
 
