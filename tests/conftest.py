@@ -11,9 +11,43 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import hypothesis
 import pytest
 
-from helpers import ARTICLES, CHROMIUM, Cli, canary_server, handmade_documents, start, stop, write_documents
+from helpers import (
+    ARTICLES,
+    CHROMIUM,
+    SEED_VARIABLE,
+    Cli,
+    canary_server,
+    handmade_documents,
+    run_seed,
+    start,
+    stop,
+    write_documents,
+)
+
+
+def pytest_report_header(config) -> str:
+    return f"random seed {run_seed()}: rerun with {SEED_VARIABLE}={run_seed()}"
+
+
+# A test that asks for one of these fixtures carries the marker, whether or not it says so.
+FIXTURE_MARKERS = {"nlp": "model", "extractor": "model", "sample_ttl": "model", "sample_store": "model",
+                   "sample_store_master": "model", "browser": "browser"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark the tests that use the model or Chromium; seed Hypothesis from this run's seed.
+
+    Hypothesis then replays its examples when NEWSGRAPH_TEST_SEED is set to the seed in the header.
+    """
+    for item in items:
+        for name in sorted({FIXTURE_MARKERS[f] for f in getattr(item, "fixturenames", ()) if f in FIXTURE_MARKERS}):
+            item.add_marker(name)
+        test = getattr(item, "obj", None)
+        if getattr(test, "is_hypothesis_test", False) and getattr(test, "_hypothesis_internal_use_seed", None) is None:
+            hypothesis.seed(run_seed())(test)
 
 
 @pytest.fixture
