@@ -47,6 +47,7 @@ def test_cli_evaluate_prints_per_relation_and_misses():
 
 
 @pytest.mark.model
+@pytest.mark.slow
 @pytest.mark.skipif(not SCORER.exists(), reason="the evaluation kit's score.py is not beside this checkout")
 def test_agrees_with_the_kit_scorer(tmp_path):
     cli = shutil.which("newsgraph") or f"{sys.executable} -m newsgraph.cli"

@@ -208,6 +208,7 @@ NAMES = st.text(
 
 
 @settings(max_examples=10_000, deadline=None)
+@pytest.mark.slow
 @given(NAMES)
 @example(("\ud800\u202e\x00😀 " + BIDI_AND_ZERO_WIDTH) * 40_000)  # ~1 M code points of the worst kind
 @example("%/é\u0301" * 250_000)  # with HOSTILE_NAMES' "x" * 1_000_000, three names of ~1 MB
