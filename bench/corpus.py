@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Iterator
+from collections.abc import Iterator
 
 FIRST = ["Anselm", "Brisa", "Corwin", "Delphine", "Emeric", "Fenna", "Gideon", "Halina", "Ivo", "Jorun",
          "Kestrel", "Liora", "Matthias", "Nerys", "Oskar", "Petra", "Quillon", "Rasmus", "Sabine", "Tobiah",

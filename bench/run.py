@@ -128,7 +128,7 @@ def extraction_overhead(n: int) -> None:
     profile.disable()
     stats = pstats.Stats(profile)
     by_place: dict[str, float] = {}
-    for (path, _line, func), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+    for (path, _line, _func), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
         place = ("newsgraph." + Path(path).stem if "newsgraph" in path else
                  "spacy/thinc (parsing)" if any(k in path for k in ("spacy", "thinc", "numpy", "blis")) else
                  "python builtins" if path == "~" else Path(path).stem)
@@ -253,7 +253,7 @@ def synthetic_store(path: Path, documents: int) -> int:
     from newsgraph.store import MERGED
 
     rng = random.Random(11)
-    people = [Entity(f"{f} {l}{i}", "Person", (f"{l}{i}",), 2) for i, (f, l) in
+    people = [Entity(f"{first} {last}{i}", "Person", (f"{last}{i}",), 2) for i, (first, last) in
               enumerate((rng.choice(corpus.FIRST), rng.choice(corpus.LAST)) for _ in range(8000))]
     places = [Entity(f"{rng.choice(corpus.TOWNS)} {i}", "Location", (), 1) for i in range(3000)]
     groups = [Entity(f"{rng.choice(corpus.GROUP_LAND)} {rng.choice(corpus.GROUP_HEAD)} {i}", "Organization", (), 1)
@@ -469,8 +469,9 @@ def _wait_listening(url: str, proc: subprocess.Popen) -> None:
 
 
 def server_fairness(documents: int, tmp: Path, seconds: float) -> None:
-    import pyoxigraph as ox
     import socket
+
+    import pyoxigraph as ox
 
     store_path = tmp / "fairness"
     if not store_path.exists():

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import pyoxigraph as ox
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Iterable, Mapping, Sequence
+from typing import IO
 
 import pyoxigraph as ox
 

@@ -1,8 +1,8 @@
 """The export format table: RDF formats, GraphML, GEXF and the HTML network."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .errors import FormatError, NewsgraphError
 from .files import atomic_write

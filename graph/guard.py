@@ -16,7 +16,7 @@ Two walls keep queries and updates offline.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from .errors import QueryError
 

@@ -9,7 +9,7 @@ embedded store and a remote endpoint run the same text.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import pyoxigraph as ox
 

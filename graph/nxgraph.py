@@ -5,7 +5,7 @@ The view feeds the HTML network and the GraphML/GEXF exports. Subgraphs
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import networkx as nx
 import pyoxigraph as ox
@@ -114,7 +114,7 @@ def restrict(g: nx.MultiDiGraph, relations: Iterable[str] = (), focus: str | Non
             if isinstance(s, ox.NamedNode) and isinstance(o, ox.NamedNode) and p.value.startswith(NG):
                 wanted_edges.add(_edge_key(s.value, p.value[len(NG):], o.value, specs))
         h.remove_edges_from([(u, v, k) for u, v, k in h.edges(keys=True) if (u, k, v) not in wanted_edges])
-        for u, k, v in wanted_edges:
+        for u, _k, v in wanted_edges:
             wanted_nodes.update(x for x in (u, v) if x in h)
         h = h.subgraph(wanted_nodes).copy()
     if focus is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from .errors import NewsgraphError
@@ -21,7 +21,7 @@ from .errors import NewsgraphError
 _FIELD = re.compile(r"@@([A-Z]+)@@")
 
 
-@lru_cache(maxsize=None)
+@cache
 def asset(name: str) -> str:
     """The text of the file ``name`` in ``graph/web/`` (cached)."""
     try:

@@ -17,18 +17,19 @@ tried again (see :mod:`newsgraph.workers`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from . import resolve
 from .build import content_hash, doc_iri, stored_document
 from .errors import InputError, NewsgraphError
 from .iri import clean_text
+from .layout import has_graph
 from .read import Skip, iter_articles, same_document
 from .records import Article, DocumentResult
-from .layout import has_graph
 from .store import Graph, open_source, open_target
 from .workers import Failed, run_dask, run_local
 

@@ -45,12 +45,12 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from http import HTTPStatus
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Callable
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response

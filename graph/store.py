@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterable, Mapping, Protocol, Sequence
+from typing import IO, Protocol
 
 import pyoxigraph as ox
 
-from .embedded import (OxigraphGraph, existing_graph_path, hold_off_writers, is_store_dir, location_iri,
-                       refuse_update_url)
+from .embedded import OxigraphGraph, existing_graph_path, hold_off_writers, is_store_dir, location_iri, refuse_update_url
 from .errors import FormatError, StoreError
+from .files import atomic_write
 from .layout import MERGED, count_statements, ntriples
 from .remote import RemoteGraph
-from .files import atomic_write
 from .resources import PREFIXES
 from .results import Result, Term
 

@@ -27,11 +27,12 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from importlib.machinery import ModuleSpec
 from dataclasses import dataclass
+from importlib.machinery import ModuleSpec
 from multiprocessing.connection import Connection, wait
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from .errors import NewsgraphError, WorkerError
 

@@ -15,7 +15,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from conftest import ARTICLES, FEED, HARBOUR, NG, RIVER, count_query, triple_count
+from helpers import ARTICLES, FEED, HARBOUR, NG, RIVER, Cli, count_query, triple_count
 
 DCT = rdflib.Namespace("http://purl.org/dc/terms/")
 SCHEMA = rdflib.Namespace("https://schema.org/")
@@ -104,8 +104,6 @@ def test_build_json_lines_from_stdin(cli, tmp_path):
 @pytest.fixture(scope="module")
 def every_format(tmp_path_factory):
     """The sample articles built once into each RDF suffix."""
-    from conftest import Cli
-
     folder = tmp_path_factory.mktemp("formats")
     paths = {}
     for suffix in SUFFIXES:

@@ -1,7 +1,6 @@
 """``newsgraph evaluate`` scores the project's own extraction, and agrees with the kit's scorer."""
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -12,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from newsgraph.cli import main
-from newsgraph.evaluate import evaluate, read_gold, score_document
 from newsgraph.errors import InputError
+from newsgraph.evaluate import evaluate, read_gold, score_document
 
 GOLD = Path(__file__).parent / "data" / "gold" / "small.jsonl"
 SCORER = Path(__file__).resolve().parents[2] / "shared" / "eval" / "score.py"
@@ -48,6 +47,7 @@ def test_cli_evaluate_prints_per_relation_and_misses():
 
 
 @pytest.mark.model
+@pytest.mark.slow
 @pytest.mark.skipif(not SCORER.exists(), reason="the evaluation kit's score.py is not beside this checkout")
 def test_agrees_with_the_kit_scorer(tmp_path):
     cli = shutil.which("newsgraph") or f"{sys.executable} -m newsgraph.cli"

@@ -13,7 +13,7 @@ import networkx as nx
 import pyoxigraph as ox
 import pytest
 
-from conftest import HANDMADE_EDGES, HANDMADE_ENTITIES, NG, count_query, triple_count
+from helpers import HANDMADE_EDGES, HANDMADE_ENTITIES, NG, count_query, triple_count
 
 LABELS = {"Idris Maren", "Tomas Halvik", "Lena Castell", "Kessarine Liberation Army", "Southern Coast Militia",
           "Velmora", "Ostrava", "Corvanne", "Dravenport", "Marrow Bay"}

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM, RIVER, count_query
+from helpers import CHROMIUM, RIVER, count_query
 from newsgraph.query import run
 from newsgraph.store import open_source
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.model,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no system Chromium at {CHROMIUM}"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"chromium is not installed (no {CHROMIUM})"),
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 SAMPLE = Path(__file__).parent.parent / "samples" / "harbour-offensive.txt"

@@ -14,16 +14,13 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from conftest import canary_server, count_query
-from test_read import HOSTILE, hostile_table
-from test_serve import FORM, form, http
+from helpers import FORM, HOSTILE, canary_server, count_query, form, hostile_table, http
 
 REFUSED = re.compile(r"^Error: (SERVICE|LOAD) is (not allowed|a SPARQL update)")
 

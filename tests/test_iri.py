@@ -8,12 +8,10 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 import pytest
 import rdflib
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from newsgraph.iri import KINDS, clean_text, mint, slug
-from newsgraph.resources import NG
-from newsgraph.resources import PREFIXES as DECLARED
+from newsgraph.resources import NG, PREFIXES as DECLARED
 
 BASE = DECLARED["doc"].removesuffix("doc/")  # relative IRIs in the round trip resolve against the common root
 PREDICATE = NG + "name"
@@ -210,6 +208,7 @@ NAMES = st.text(
 
 
 @settings(max_examples=10_000, deadline=None)
+@pytest.mark.slow
 @given(NAMES)
 @example(("\ud800\u202e\x00😀 " + BIDI_AND_ZERO_WIDTH) * 40_000)  # ~1 M code points of the worst kind
 @example("%/é\u0301" * 250_000)  # with HOSTILE_NAMES' "x" * 1_000_000, three names of ~1 MB

@@ -8,11 +8,9 @@ import sys
 import threading
 from pathlib import Path
 
-import pyoxigraph as ox
 import pytest
 
-from conftest import NG
-
+from helpers import NG
 from newsgraph.read import iter_articles
 
 TEXT_A = "Anika Varga met Rolf Denner in Port Selwyn."

@@ -7,8 +7,8 @@ import time
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from newsgraph.nlp import model_name, prepare, sentence_case_headline
 from newsgraph.errors import ModelError
+from newsgraph.nlp import model_name, prepare, sentence_case_headline
 
 
 @pytest.mark.parametrize("text", [

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from conftest import NG, count_query
+from helpers import NG, count_query
 
 RESULTS = "{http://www.w3.org/2005/sparql-results#}"
 CAPTURES = "SELECT ?who ?place WHERE { ?who ng:captured ?place } ORDER BY ?who ?place"

@@ -11,14 +11,12 @@ import types
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
+from helpers import HOSTILE, hostile_table
 from newsgraph.errors import InputError
 from newsgraph.read import Skip, iter_articles
 from newsgraph.records import Article
-
-HOSTILE = Path(__file__).parent / "data" / "hostile"
 
 
 def read(inputs: list[str | Path], stdin: bytes | None = None) -> tuple[list[Article], list[Skip]]:
@@ -50,11 +48,6 @@ def jsonl(*records: object) -> str:
 
 
 # -- the hostile corpus, driven by its README -----------------------------------------------
-
-def hostile_table() -> dict[str, str]:
-    rows = re.findall(r"^\| `([^`]+)` \| .* \| ([^|]+) \|$", (HOSTILE / "README.md").read_text(), re.M)
-    return {name: expected.strip() for name, expected in rows}
-
 
 def test_hostile_readme_lists_every_file() -> None:
     table = hostile_table()

@@ -15,8 +15,19 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from conftest import (ARTICLES, HALVIK, HANDMADE_EDGES, HANDMADE_ENTITIES, MAREN, NG, document, fact,
-                      handmade_documents, triple_count, write_documents)
+from helpers import (
+    ARTICLES,
+    HALVIK,
+    HANDMADE_EDGES,
+    HANDMADE_ENTITIES,
+    MAREN,
+    NG,
+    document,
+    fact,
+    handmade_documents,
+    triple_count,
+    write_documents,
+)
 from newsgraph.build import doc_iri, document_quads
 from newsgraph.errors import FormatError, QueryError, StoreError
 from newsgraph.remote import RemoteGraph, update_endpoint

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pytest
 from spacy.tokens import Doc, Span
-from spacy.vocab import Vocab
 
 from newsgraph import resolve
 from newsgraph.nlp import prepare

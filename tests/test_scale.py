@@ -13,7 +13,7 @@ import pyoxigraph as ox
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conftest import ARTICLES, FEED, HARBOUR, NG, RIVER, handmade_documents, write_documents
+from helpers import ARTICLES, FEED, HARBOUR, NG, RIVER, handmade_documents, write_documents
 from newsgraph.build import doc_iri, document_quads
 from newsgraph.errors import WorkerError
 from newsgraph.nlp import CHUNK_CHARS, chunk_spans

@@ -4,24 +4,20 @@ from __future__ import annotations
 import json
 import os
 import re
-import select
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from conftest import ARTICLES, HANDMADE_ENTITIES, NG, handmade_documents, write_documents
+from helpers import ARTICLES, FORM, HANDMADE_ENTITIES, NG, Endpoint, form, handmade_documents, http, start, stop, write_documents
 from newsgraph.errors import StoreError
 from newsgraph.pages import csp_hash
 
@@ -32,55 +28,6 @@ EXPECTED_CAPTURES = [(ENTITY + "Kessarine_Liberation_Army", ENTITY + "Ostrava"),
                      (ENTITY + "Southern_Coast_Militia", ENTITY + "Marrow_Bay")]
 INSERT = "INSERT DATA { GRAPH <urn:test:g> { <urn:test:s> <urn:test:p> 'o' } <urn:test:s> <urn:test:p> 'o' }"
 ASK_INSERTED = "ASK { <urn:test:s> <urn:test:p> 'o' }"
-
-
-@dataclass
-class Endpoint:
-    process: subprocess.Popen
-    url: str  # …/sparql
-
-    @property
-    def root(self) -> str:
-        return self.url[: -len("/sparql")]
-
-    def workers(self) -> list[int]:
-        """Process ids of the server's children (its query workers)."""
-        pids = []
-        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
-            try:
-                pids += [int(p) for p in (task / "children").read_text().split()]
-            except FileNotFoundError:  # a thread that ended meanwhile (one that reaped a killed worker)
-                pass
-        return pids
-
-
-def start(graph, *options, wait: float = 20) -> Endpoint:
-    process = subprocess.Popen([sys.executable, "-m", "newsgraph.cli", "serve", str(graph), "--port", "0", *map(str, options)],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + wait
-    seen = []
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stderr], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            break
-        line = process.stderr.readline()
-        if not line:
-            break
-        seen.append(line)
-        if line.startswith("serving ") and " at http://" in line:
-            return Endpoint(process, line.split(" at ", 1)[1].split()[0])
-    process.kill()
-    process.wait()
-    pytest.fail(f"newsgraph serve did not start: {''.join(seen)}")
-
-
-def stop(endpoint: Endpoint) -> None:
-    endpoint.process.terminate()
-    try:
-        endpoint.process.wait(10)
-    except subprocess.TimeoutExpired:
-        endpoint.process.kill()
-        endpoint.process.wait()
 
 
 @pytest.fixture
@@ -106,33 +53,13 @@ def readonly(tmp_path_factory):
     stop(endpoint)
 
 
-def http(url: str, data: bytes | str | None = None, headers: dict | None = None, method: str | None = None,
-         timeout: float = 30) -> tuple[int, dict, bytes]:
-    """(status, headers, body) of one request, error statuses included."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
-
-def form(**fields) -> bytes:
-    return urllib.parse.urlencode(fields).encode()
-
-
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
 # ------------------------------------------------------------------ real clients
 
 
 @pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")  # inside SPARQLWrapper
 def test_sparqlwrapper_select_ask_construct(readonly):
-    from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
     from rdflib import URIRef
+    from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
 
     client = SPARQLWrapper(readonly.url)
     client.setQuery(CAPTURED)

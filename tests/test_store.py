@@ -8,8 +8,21 @@ import sys
 import pyoxigraph as ox
 import pytest
 
-from conftest import (HALVIK, KLA, MAREN, NG, OSTRAVA, RIVER, VELMORA, count_query, document, fact,
-                      handmade_documents, write_documents)
+from helpers import (
+    HALVIK,
+    HARBOUR,
+    KLA,
+    MAREN,
+    NG,
+    OSTRAVA,
+    RIVER,
+    VELMORA,
+    count_query,
+    document,
+    fact,
+    handmade_documents,
+    write_documents,
+)
 from newsgraph.build import doc_iri, document_quads, entity_iri
 from newsgraph.errors import StoreError
 from newsgraph.store import is_store_dir, open_source, open_target
@@ -67,8 +80,6 @@ def test_building_an_article_twice_changes_nothing(cli, tmp_path):
 
 @pytest.mark.model
 def test_a_second_article_adds_to_the_store(cli, tmp_path):
-    from conftest import HARBOUR
-
     store = tmp_path / "store"
     cli.ok("build", RIVER, "-o", store)
     first = quads(store)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-import rdflib
 
 from newsgraph.viz import BIG_GRAPH, SPRING_MAX, _layout, _vis_js, load_style, render_html
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from conftest import CHROMIUM
+from helpers import CHROMIUM
 from newsgraph.viz import BIG_GRAPH, SPRING_MAX, load_style, render_html
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no system Chromium at {CHROMIUM}"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"chromium is not installed (no {CHROMIUM})"),
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 

@@ -23,16 +23,17 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 import w3c
+from helpers import http, start, stop
+from newsgraph.embedded import OxigraphGraph
 from newsgraph.errors import QueryError
 from newsgraph.query import render, run
-from newsgraph.embedded import OxigraphGraph
 
 if not w3c.available():
     pytest.skip(f"the W3C SPARQL 1.1 test suites are not at {w3c.SUITES}", allow_module_level=True)
@@ -68,7 +69,7 @@ def graph(case: w3c.Case) -> OxigraphGraph:
     return OxigraphGraph(w3c.dataset(case.data, case.graph_data), str(case.query.parent))
 
 
-@lru_cache(maxsize=None)
+@cache
 def expected(case: w3c.Case) -> w3c.Answer:
     answer = w3c.parse_results(case.result)
     answer.order = w3c.order_variables(query_text(case))
@@ -81,7 +82,7 @@ def compared(case: w3c.Case, answer: w3c.Answer) -> str | None:
     return w3c.difference(expected(case), answer)
 
 
-@lru_cache(maxsize=None)
+@cache
 def answered(case: w3c.Case):
     """newsgraph's answer to the test's query (a :class:`newsgraph.query.Result`), computed once."""
     return run(graph(case), query_text(case), base=case.query.as_uri())
@@ -238,8 +239,6 @@ def test_negative_update_syntax(updatable, case):
 
 
 def post(url: str, body: bytes, media: str) -> tuple[int, dict, bytes]:
-    from test_serve import http
-
     return http(url, body, {"Content-Type": media}, method="POST")
 
 
@@ -298,8 +297,6 @@ def _dataset_file(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def readable(tmp_path_factory):
     """One read-only ``newsgraph serve`` over the protocol tests' data, each file the named graph of its label."""
-    from test_serve import start, stop
-
     endpoint = start(_dataset_file(tmp_path_factory.mktemp("w3c") / "protocol.nq"))
     yield endpoint
     stop(endpoint)
@@ -308,8 +305,6 @@ def readable(tmp_path_factory):
 @pytest.fixture(scope="module")
 def updatable(tmp_path_factory):
     """One ``newsgraph serve --allow-update`` over a copy of that data, for the update tests."""
-    from test_serve import start, stop
-
     endpoint = start(_dataset_file(tmp_path_factory.mktemp("w3c") / "protocol.nq"), "--allow-update")
     yield endpoint
     stop(endpoint)

@@ -14,7 +14,7 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -90,7 +90,7 @@ def _path(term) -> Path | None:
     return Path(unquote(urlsplit(term.value).path))
 
 
-@lru_cache(maxsize=None)
+@cache
 def manifest(area: str) -> tuple[_Triples, tuple[Case, ...]]:
     """The manifest of one area and its tests, in the manifest's order (``mf:entries``)."""
     path = SUITES / area / "manifest.ttl"
@@ -158,7 +158,7 @@ def rdf_format(path: Path) -> ox.RdfFormat:
             ".n3": ox.RdfFormat.N3, ".trig": ox.RdfFormat.TRIG, ".nq": ox.RdfFormat.N_QUADS}[path.suffix]
 
 
-@lru_cache(maxsize=None)
+@cache
 def dataset(data: tuple[Path, ...], graph_data: tuple[Path, ...]) -> ox.Store:
     """A store with ``data`` in its default graph and each ``graph_data`` file as the named graph of its URL.
 
