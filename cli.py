@@ -278,20 +278,20 @@ def query(graph_path, sparql, query_file, fmt, timeout, max_rows, base):
     if (sparql is None) == (query_file is None):
         raise click.UsageError("give the query as an argument or with -f FILE (one of them)")
     text = sparql if sparql is not None else _read_query(query_file)
-    for name, near in unknown_terms(text):
-        hint = f" (did you mean ng:{near}?)" if near else ""
-        click.echo(one_line(f"warning: ng:{name} is not a term of the newsgraph ontology{hint}"), err=True)
     graph = open_source(graph_path)
     result = run(graph, text, timeout=timeout, max_rows=max_rows, base=base)
-    text = render(result, fmt)
+    answer = render(result, fmt)
     out = sys.stdout.buffer
     if fmt != "table" and out.isatty():
-        text = for_terminal(text)  # a person reads it: no terminal escapes from the data
+        answer = for_terminal(answer)  # a person reads it: no terminal escapes from the data
     # Written as bytes: click.echo would strip escape sequences from the data when it is piped to a file.
-    out.write(text.encode("utf-8"))
+    out.write(answer.encode("utf-8"))
     out.flush()
     if result.truncated:
         click.echo(f"warning: stopped after {max_rows} rows (--max-rows)", err=True)
+    for name, near in unknown_terms(text):  # after the answer: a query that fails gets its one error line
+        hint = f" (did you mean ng:{near}?)" if near else ""
+        click.echo(one_line(f"warning: ng:{name} is not a term of the newsgraph ontology{hint}"), err=True)
 
 
 @main.command()
