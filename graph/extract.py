@@ -163,6 +163,7 @@ class _DocExtraction(Mentions, Modality):
         self.by_token: dict[int, Mention] = {}
         self.extra: list[Mention] = []  # names found in argument slots, missed by the recognizer
         self._pronoun_cache: dict[int, list[Mention]] = {}
+        self._places_named: list[str] | None = None  # one-word places the article names, for its own demonyms
         self.surnames: set[str] = set()  # of the people named in full
         self.dateline: set[int] = set()  # tokens of "RAMALLAH, West Bank 1996-08-29": never arguments
 

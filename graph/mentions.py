@@ -310,10 +310,29 @@ class Mentions:
         """The first word and country of a nationality adjective ending at ``tok``: "Turkish", "Sri Lankan"."""
         if tok.text in self.ex.nationalities:
             return tok, self.ex.nationalities[tok.text]
+        local = self._local_demonym(tok)
+        if local is not None:
+            return tok, local
         if tok.i > 0:
             first = self.doc[tok.i - 1]
             return first, self.ex.nationalities.get(f"{first.text} {tok.text}")
         return tok, None
+
+    def _local_demonym(self, tok: Token) -> str | None:
+        """"Tigrayan forces" in an article that names Tigray: an adjective the lexicon lacks, formed from a place the
+        article names ("-an", "-ian", "-ese", "-i"), when exactly one place fits."""
+        word = tok.text
+        known = self.by_token.get(tok.i)
+        if not (word[:1].isupper() and word[1:].islower() and tok.pos_ in ("ADJ", "PROPN", "NOUN")
+                and (known is None or known.text == word)):
+            return None
+        stems = [word[:-len(end)] for end in ("ian", "ese", "an", "i", "n") if word.endswith(end) and len(word) - len(end) >= 4]
+        if not stems:
+            return None
+        if self._places_named is None:
+            self._places_named = sorted({m.text for m in self.by_token.values() if m.cls == "Location" and " " not in m.text})
+        fits = {p for p in self._places_named for stem in stems if p.startswith(stem) and len(p) - len(stem) <= 3 and p != word}
+        return fits.pop() if len(fits) == 1 else None
 
     def nationality(self, tok: Token) -> list[Mention]:
         """"Turkish forces", "Dutch police": a nationality adjective on a state's force is its country acting."""
