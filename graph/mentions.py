@@ -788,6 +788,14 @@ class Mentions:
                       if m.cls == "Location" or t.dep_ in _OBJECT_DEPS}
             if len(places) == 1:
                 result = list(places.values())
+        if not result and tok.lower_ == "it" and tok.dep_ == "nsubj" and tok.head.lemma_ in self.lex["fall_verbs"]:
+            # "X's forces took the town of Kisoro, weeks after it fell to Y": the place taken, not the taker's own
+            taker = {m for t in tok.sent if t.dep_ in ("nsubj", "nsubjpass") and t.i < tok.i for m in self.mentions_of(t)}
+            places = {m.text: m for t in tok.sent if t.i < tok.i for m in [self.by_token.get(t.i)]
+                      if m is not None and m.cls == "Location" and m not in taker and t.i not in self.dateline}
+            if places:  # none in its sentence: the sentences before, as for any "it"
+                self._pronoun_cache[tok.i] = list(places.values()) if len(places) == 1 else []
+                return self._pronoun_cache[tok.i]
         if not result:
             s = self._sentence_of(tok)
             for back in range(0, 3):
