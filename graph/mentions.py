@@ -94,6 +94,10 @@ class Mentions:
             if (first.dep_ == "pobj" and first.head.lower_ == "of" and first.head.head.pos_ == "NOUN"
                     and first.head.head.lemma_.lower() in self.ex.place_nouns):
                 cls = "Location"  # "the town of Bir Hakim", "the towns of X and Y"
+            if first.dep_ == "pobj" and first.head.lower_ == "at" and first.head.i > 0 and cls == "Person" and any(
+                    w.lemma_.lower() in sites or w.lower_ in sites
+                    for w in (first.head.head, self.doc[first.head.i - 1]) for sites in (self.ex.facilities, self.lex["site_nouns"])):
+                cls = "Location"  # "army posts at Ban Thoc", "the barracks at Gornji Dol": a facility's place
             if cls is not None and any(c.dep_ == "appos" and c.pos_ == "NOUN" and c.lemma_.lower() in self.ex.place_nouns
                                        and c.lemma_.lower() not in self.ex.group_nouns for c in root.children):
                 cls = "Location"  # "Velmora, the city that ..."
