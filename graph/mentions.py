@@ -879,6 +879,7 @@ def _drop_headline_noise(mentions: list[Mention], text: str, sents) -> list[Ment
     if len(sents) < 2 or not _title_case(sents[0]):
         return mentions
     head_end = sents[0].end_char
+    places, bodies = _headline_keepers()
     body = text[head_end:]
     body_words = set(re.findall(r"\w+", body))
     body_names = {m.text for m in mentions if m.start >= head_end}
@@ -888,7 +889,12 @@ def _drop_headline_noise(mentions: list[Mention], text: str, sents) -> list[Ment
             out.append(m)
             continue
         words = list(re.finditer(r"\S+", m.text))
-        keep = [w for w in words if all(p in body_words or p.upper() in body_words for p in re.findall(r"\w+", w.group()))]
+        keep = []
+        for w in words:  # a word the body uses, a place the gazetteer knows ("U.S."), or a body's word after it
+            parts = re.findall(r"\w+", w.group())
+            if (all(p in body_words or p.upper() in body_words for p in parts) or resolve.place_key(w.group()) in places
+                    or (keep and keep[-1] is words[words.index(w) - 1] and w.group().lower() in bodies)):
+                keep.append(w)
         if not keep or len(keep) != len(words) and m.text in body_names:
             continue
         first, last = keep[0], keep[-1]
@@ -899,6 +905,13 @@ def _drop_headline_noise(mentions: list[Mention], text: str, sents) -> list[Ment
             continue
         out.append(replace(m, start=start, end=end, text=text[start:end]))
     return out
+
+
+@lru_cache(maxsize=1)
+def _headline_keepers() -> tuple[frozenset[str], frozenset[str]]:
+    """Keys of the gazetteer's places, and the body words a headline name may go on with after one ("Military")."""
+    places = frozenset(resolve.place_key(p) for p in resolve.gazetteer())
+    return places, frozenset(lexicon()["organization_words"]) | {"military"}
 
 
 @lru_cache(maxsize=1)
