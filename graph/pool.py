@@ -25,11 +25,11 @@ START_TIMEOUT = 600.0  # seconds a worker may take to load its graph
 
 
 class _Overtime(Exception):
-    pass
+    """A worker has not answered within the time it was given."""
 
 
 class _OutOfMemory(Exception):
-    pass
+    """A worker aborted past its address-space cap."""
 
 
 class _Worker:
