@@ -18,7 +18,7 @@ SOURCES = {p.stem: p for p in sorted((ROOT / "graph").glob("*.py"))} | {"cli": R
 EXTRACTION = {"extract", "arguments", "frames", "mentions", "resolve", "depmatch", "modality", "nlp"}
 BACKENDS = {"embedded", "remote"}
 STORAGE = {"results", "layout", "embedded", "remote", "store", "query"}
-INTERFACE_USERS = ("pipeline", "serve", "export", "nxgraph", "cli")
+INTERFACE_USERS = ("pipeline", "serve", "pool", "jobs", "export", "nxgraph", "cli")
 
 
 def _runs_later(node: ast.AST) -> bool:
