@@ -163,7 +163,7 @@ class ArgumentFinder:
         if slot == "owner":
             return self._clause_owner(trigger)
         if slot == "antecedent":
-            return self._antecedent_agent(trigger)
+            return self._antecedent_agent(frame, trigger)
         if slot.startswith(PREP_SLOT):
             return self._noun_prep(frame, trigger, companion, slot[len(PREP_SLOT):])
         return []
@@ -232,7 +232,7 @@ class ArgumentFinder:
             return []
         return [c for c in verb.children if c.dep_ == "nsubj"]
 
-    def _antecedent_agent(self, trigger: Token) -> list[Token]:
+    def _antecedent_agent(self, frame: Frame, trigger: Token) -> list[Token]:
         """"U.S. troops arrest Iraqi commander. The arrest of a commander of X ...": the verb's subject before.
 
         The sentence before must use the same event's verb, right after a name
@@ -247,7 +247,7 @@ class ArgumentFinder:
         if s == 0:
             return []
         forms = {verb, verb + "s", verb + "es", verb + "ed", verb + "d", verb + verb[-1] + "ed"}
-        mine = {m for t in self.slot_tokens_of(trigger) for m in doc.mentions_of(t)}
+        mine = {m for t in self._noun_slot(frame, trigger, None, "object") for m in doc.mentions_of(t)}
         sent = doc.sents[s - 1]
         for t in sent:
             if t.lower_ not in forms or t.i == sent.start:
@@ -260,10 +260,6 @@ class ArgumentFinder:
                 return []  # "X arrested Z. The arrest of Y ...": another capture
             return [doc.doc[t.i - 1]]
         return []
-
-    def slot_tokens_of(self, trigger: Token) -> list[Token]:
-        """The of-objects of a noun trigger."""
-        return [p for c in trigger.children if c.dep_ == "prep" and c.lower_ == "of" for p in c.children if p.dep_ == "pobj"]
 
     def _name_after(self, trigger: Token) -> Token | None:
         """"a pact with old ally Y": the name right after a bare noun, which the parser hung on another word."""

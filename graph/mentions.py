@@ -174,7 +174,7 @@ class Mentions:
         word = title.lower_.strip(".")
         if word in self.lex["person_titles"] and len(rest) == 1:
             return True
-        return (word in self.lex["person_titles"] or word in self.lex["rank_titles"]) and resolve._person_like(
+        return (word in self.lex["person_titles"] or word in self.lex["rank_titles"]) and resolve.person_like(
             Mention(0, 0, " ".join(w.text for w in rest), cls, 0))
 
     def _whole_person_name(self, ent: Span) -> Span:
@@ -214,7 +214,7 @@ class Mentions:
             return set()
         if cls == "Person":
             return {joins[0].i} if len(left) > 1 and len(right) > 1 else set()
-        if all(resolve._person_like(Mention(0, 0, side.text, cls, 0), places=False) for side in (left, right)):
+        if all(resolve.person_like(Mention(0, 0, side.text, cls, 0), places=False) for side in (left, right)):
             return {joins[0].i}  # "Hallam Pryce and Noor Emberly" typed as one organisation: two full names
         outside = self.text.replace(ent.text, " ")
         alone = all(re.search(rf"(?<![\w&-])(?<!and )(?<!& ){re.escape(side[0].text)}(?![\w&-])(?! and )(?! & )", outside)
@@ -612,9 +612,7 @@ class Mentions:
         """
         if facility.dep_ not in _OBJECT_DEPS or facility.head.pos_ != "VERB":
             return []
-        end = max(t.i for t in facility.subtree)  # the phrase may hang on the verb, right after the object
-        at = [p for c in [*facility.children, *(c for c in facility.head.children if c.i == end + 1)]
-              if c.dep_ == "prep" and c.lower_ == "at" for p in c.children if p.dep_ == "pobj"]
+        at = [p for c in _phrases(facility, "at") for p in c.children if p.dep_ == "pobj"]
         return [m for p in at for m in self.mentions_of(p, depth + 1) if m.cls == "Location"]
 
     def _place_itself(self, tok: Token, depth: int) -> list[Mention]:
@@ -676,8 +674,7 @@ class Mentions:
                 return list(dict.fromkeys(found))
         found = []
         if tok.dep_ in _OBJECT_DEPS and tok.head.pos_ == "VERB":  # "received a delegation from X at his home"
-            end = max(t.i for t in tok.subtree)
-            kids = kids + [c for c in tok.head.children if c.i == end + 1 and c.dep_ == "prep" and c.lower_ == "from"]
+            kids = kids + [c for c in _phrases(tok, "from") if c.head != tok]
         for c in kids:
             if c.dep_ == "prep" and c.lower_ == "of":
                 found += [m for p in c.children if p.dep_ == "pobj" for m in self.mentions_of(p, depth + 1)]
@@ -703,8 +700,7 @@ class Mentions:
         country, when a nationality or country names it.
         """
         lemma = tok.lemma_.lower()
-        if lemma not in self.ex.state_forces or any(
-                c.dep_ not in ("det",) or c.lower_ not in ("the",) for c in tok.children):
+        if lemma not in self.ex.state_forces or any(not (c.dep_ == "det" and c.lower_ == "the") for c in tok.children):
             return []
         for t in reversed(self.doc[max(0, tok.i - 600):tok.i]):
             if t.lemma_.lower() != lemma or t.pos_ not in ("NOUN", "PROPN"):
@@ -860,6 +856,13 @@ class Mentions:
     def _named_in_full(self, m: Mention) -> bool:
         """A person with a full name, a title, or a surname of someone the document names in full."""
         return m.cls != "Person" or " " in m.text or bool(m.title) or resolve.person_key(m.text) in self.surnames
+
+
+def _phrases(obj: Token, word: str) -> list[Token]:
+    """``word`` phrases of a verb's object, also the one the parser hung on the verb right after the object."""
+    end = max(t.i for t in obj.subtree)
+    return [c for c in [*obj.children, *(c for c in obj.head.children if c.i == end + 1)]
+            if c.dep_ == "prep" and c.lower_ == word]
 
 
 def _names_regex(names: dict[str, str]):

@@ -452,7 +452,11 @@ def _readable(value: str) -> str:
     """``value`` on one line, without terminal escapes or bidirectional controls."""
     if not _UNREADABLE.search(value):  # most values: nothing to replace
         return value
-    value = value.replace("\n", " ").replace("\t", " ")
+    return _escaped(value.replace("\n", " ").replace("\t", " "))
+
+
+def _escaped(value: str) -> str:
+    """Terminal escapes and bidirectional controls in ``value`` written as ``\\xNN`` or ``\\uNNNN``."""
     return _CONTROL.sub(lambda m: "\\x%02x" % ord(m.group()) if ord(m.group()) < 256 else "\\u%04x" % ord(m.group()), value)
 
 
@@ -488,8 +492,7 @@ def unknown_terms(sparql: str) -> list[tuple[str, str | None]]:
 
 def for_terminal(text: str) -> str:
     """``text`` with terminal escapes and bidirectional controls shown as escapes, its lines kept."""
-    return "\n".join(_CONTROL.sub(lambda m: "\\x%02x" % ord(m.group()) if ord(m.group()) < 256 else "\\u%04x" % ord(m.group()),
-                                  line.replace("\r", "\\x0d")) for line in text.split("\n"))
+    return "\n".join(_escaped(line) for line in text.split("\n"))
 
 
 def _table(result: Result, width: int = 80) -> str:

@@ -177,7 +177,7 @@ def strip_modifiers(words: list[str]) -> list[str]:
 _NAME_WORD = re.compile(r"(?:[a-z]{1,3}-)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?|bin|ibn|bint|al|el|de|da|van|von|der|ould|ag")  # "al-Tamimi", "bin"
 
 
-def _person_like(m: Mention, places: bool = True) -> bool:
+def person_like(m: Mention, places: bool = True) -> bool:
     """A two- or three-word name typed otherwise that reads as a person's: capitalised words, no org word, and
     (with ``places``) no word that names a place."""
     words = m.text.split()
@@ -433,7 +433,7 @@ def entities(mentions: list[Mention], text: str) -> tuple[list[Entity], dict[Men
     # person's; its surname alone then makes it a person. Two organisation-typed names pair, but keep their class,
     # only when the long one reads as a person's; a group's name has a group word ("Kataib", "Jaish"), and
     # "Kataib Zorro" and "Zorro" are as likely one armed group and another.
-    people = [i for i in idx if ms[i].cls == "Person" or _person_like(ms[i])]
+    people = [i for i in idx if ms[i].cls == "Person" or person_like(ms[i])]
     by_surname: dict[str, set[int]] = {}
     by_first: dict[str, set[int]] = {}
     for i in people:
